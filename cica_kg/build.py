@@ -1,0 +1,197 @@
+"""Build the published store: load, validate, write a new on-disk store beside the published
+one, then switch atomically.
+
+Layout of the store directory (the `store` setting):
+
+    <store>/builds/<build-id>-<time>/oxigraph/   a complete Oxigraph (RocksDB) store
+    <store>/builds/<build-id>-<time>/build.json  build id, time, inputs, counts
+    <store>/current -> builds/<build-id>-<time>  the published build (a symlink)
+
+A build writes into builds/.tmp-…, fsyncs, renames it into place and replaces the
+`current` link with os.replace(), which is atomic: readers see the old build or the new
+one, never a half-written one. A failed or killed build leaves `current` untouched."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import __version__
+from .loading import InputFile, input_files, inputs_digest, load_dataset
+from .settings import Settings
+from .validation import ValidationError, validate
+
+CURRENT = "current"
+BUILDS = "builds"
+STORE_DIR = "oxigraph"
+INFO_FILE = "build.json"
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    build_id: str
+    built_at: str  # ISO 8601, UTC
+    path: Path  # the build directory
+    triples: int
+    graphs: dict[str, int]  # named graph IRI -> triples
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / STORE_DIR
+
+    @classmethod
+    def read(cls, build_dir: Path) -> BuildInfo:
+        raw = json.loads((build_dir / INFO_FILE).read_text(encoding="utf-8"))
+        return cls(raw["build_id"], raw["built_at"], build_dir, raw["triples"], raw["graphs"])
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    info: BuildInfo
+    changed: bool  # False when the published build was already up to date
+
+
+def current_build(store_root: Path) -> BuildInfo | None:
+    """The published build, or None if nothing was ever built."""
+    link = store_root / CURRENT
+    try:
+        target = link.resolve(strict=True)
+        return BuildInfo.read(target)
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, KeyError):
+        return None
+
+
+def pending_build_id(settings: Settings) -> str:
+    """The build id the current inputs would get."""
+    return inputs_digest(input_files(settings.ontology_dir, settings.data_dir))
+
+
+def is_up_to_date(settings: Settings) -> bool:
+    info = current_build(settings.store)
+    return info is not None and info.build_id == pending_build_id(settings)
+
+
+def check(settings: Settings) -> tuple[list[InputFile], ox.Store]:
+    """Load and validate the inputs; raise LoadError or ValidationError."""
+    files = input_files(settings.ontology_dir, settings.data_dir)
+    dataset = load_dataset(files)
+    problems = validate(dataset, settings.queries_dir / "checks")
+    if problems:
+        raise ValidationError(problems)
+    return files, dataset
+
+
+@contextlib.contextmanager
+def _build_lock(store_root: Path) -> Iterator[None]:
+    store_root.mkdir(parents=True, exist_ok=True)
+    with open(store_root / ".build.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another build is running on {store_root}") from None
+        yield
+
+
+def build(settings: Settings, force: bool = False) -> BuildResult:
+    """Validate the inputs and publish them as a new build (unless already published)."""
+    files, dataset = check(settings)
+    build_id = inputs_digest(files)
+    root = settings.store
+    with _build_lock(root):
+        published = current_build(root)
+        if published is not None and published.build_id == build_id and not force:
+            return BuildResult(published, changed=False)
+        builds = root / BUILDS
+        builds.mkdir(exist_ok=True)
+        _remove_stale_temporaries(builds)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        tmp = builds / f".tmp-{build_id}-{stamp}-{os.getpid()}"
+        try:
+            info = _write_build(tmp, build_id, files, dataset)
+            final = builds / f"{build_id}-{stamp}"
+            if final.exists():  # a rebuild within the same second
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+            _fsync_dir(builds)
+            _switch(root, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _prune(builds, keep=settings.keep_builds, current=final)
+        return BuildResult(BuildInfo.read(final), changed=True)
+
+
+def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.Store) -> BuildInfo:
+    tmp.mkdir()
+    store = ox.Store(str(tmp / STORE_DIR))
+    store.bulk_extend(dataset.quads_for_pattern(None, None, None))
+    store.flush()
+    store.optimize()
+    graphs = graph_sizes(store)
+    triples = len(store)
+    del store  # closes RocksDB before the directory is renamed
+    info: dict[str, Any] = {
+        "build_id": build_id,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cica_kg_version": __version__,
+        "triples": triples,
+        "graphs": graphs,
+        "inputs": [f.path.name for f in files],
+    }
+    (tmp / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(tmp)
+    return BuildInfo.read(tmp)
+
+
+def graph_sizes(store: ox.Store) -> dict[str, int]:
+    """Triples per named graph."""
+    rows = store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(rows, ox.QuerySolutions)
+    return {row["g"].value: int(row["n"].value) for row in sorted(rows, key=lambda r: r["g"].value)}
+
+
+def _switch(root: Path, final: Path) -> None:
+    link_tmp = root / f".{CURRENT}.tmp-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        link_tmp.unlink()
+    os.symlink(Path(BUILDS) / final.name, link_tmp)
+    os.replace(link_tmp, root / CURRENT)
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(builds: Path) -> None:
+    """Builds killed half-way leave .tmp-* directories; we hold the lock, so none is live."""
+    for path in builds.glob(".tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _prune(builds: Path, keep: int, current: Path) -> None:
+    complete = sorted(
+        (p for p in builds.iterdir() if not p.name.startswith(".") and p.is_dir()),
+        key=lambda p: p.name.split("-", 1)[-1],
+    )
+    for path in complete[: max(0, len(complete) - max(keep, 1))]:
+        if path != current:
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,112 @@
+"""The `cica-kg` command: a thin shell over the library. Each command parses its options,
+calls one library function and prints the outcome."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import build as building
+from . import stats as stats_mod
+from .loading import LoadError
+from .published import NoBuildError, open_current
+from .settings import Settings
+from .validation import ValidationError
+
+PathOption = click.Path(path_type=Path)
+
+
+def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--store, --data-dir, --ontology-dir, --queries-dir, turned into a Settings object."""
+
+    @click.option("--store", type=PathOption, help="Store directory [env CICA_KG_STORE].")
+    @click.option("--data-dir", type=PathOption, help="Data directory [env CICA_KG_DATA_DIR].")
+    @click.option(
+        "--ontology-dir", type=PathOption, help="Ontology directory [env CICA_KG_ONTOLOGY_DIR]."
+    )
+    @click.option(
+        "--queries-dir", type=PathOption, help="Queries directory [env CICA_KG_QUERIES_DIR]."
+    )
+    @functools.wraps(func)
+    def wrapper(store, data_dir, ontology_dir, queries_dir, **kwargs):  # type: ignore[no-untyped-def]
+        settings = Settings.from_env(
+            store=store, data_dir=data_dir, ontology_dir=ontology_dir, queries_dir=queries_dir
+        )
+        return func(settings, **kwargs)
+
+    return wrapper
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def report_problems(exc: LoadError | ValidationError) -> None:
+    """Print a load error (file:line:column) or every validation problem, then exit 1."""
+    if isinstance(exc, LoadError):
+        fail(f"error: {exc}")
+    for problem in exc.problems:
+        click.echo(f"error: {problem}", err=True)
+    fail(f"{len(exc.problems)} problem(s); nothing was published")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cica-kg")
+def cli() -> None:
+    """CICA-KG: the CICA knowledge graph (build, validate, query, serve, export)."""
+
+
+@cli.command()
+@store_options
+def validate(settings: Settings) -> None:
+    """Parse every ontology and data file, run the SHACL shapes and the violation queries."""
+    try:
+        files, dataset = building.check(settings)
+    except (LoadError, ValidationError) as exc:
+        report_problems(exc)
+    click.echo(f"ok: {len(files)} files, {len(dataset)} triples, no problems")
+
+
+@cli.command()
+@store_options
+@click.option("--force", is_flag=True, help="Rebuild even if the inputs did not change.")
+def build(settings: Settings, force: bool) -> None:
+    """Validate, then publish a new store beside the old one and switch atomically."""
+    try:
+        result = building.build(settings, force=force)
+    except (LoadError, ValidationError) as exc:
+        report_problems(exc)
+    except (OSError, RuntimeError) as exc:
+        fail(f"error: build failed, the published store is unchanged: {exc}")
+    info = result.info
+    state = "published" if result.changed else "up to date"
+    click.echo(f"{state}: build {info.build_id} ({info.built_at}), {info.triples} triples")
+    click.echo(f"store: {info.path}")
+
+
+@cli.command()
+@store_options
+def stats(settings: Settings) -> None:
+    """Triples per named graph and instances per class in the published store."""
+    try:
+        published = open_current(settings.store)
+    except NoBuildError as exc:
+        fail(f"error: {exc}")
+    result = stats_mod.compute(published.store)
+    click.echo(f"build {published.info.build_id} ({published.info.built_at})")
+    click.echo(f"{result.triples} triples in {len(result.graphs)} named graphs\n")
+    for graph, count in result.graphs.items():
+        click.echo(f"{count:>8}  {graph}")
+    click.echo("\ninstances per class:")
+    for cls, count in result.classes:
+        click.echo(f"{count:>8}  {cls}")
+
+
+def main() -> None:
+    cli(prog_name="cica-kg")

@@ -1,0 +1,83 @@
+"""Parse the ontology and data files, each into its own named graph.
+
+A syntax error is reported as `file:line:column: message`, the position pyoxigraph's parser
+gives, so an editor can jump to it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .namespaces import graph_iri
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    graph: str  # the named graph IRI the file's triples go to
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+class LoadError(Exception):
+    """An input file that cannot be read or parsed."""
+
+    def __init__(self, path: Path, line: int | None, column: int | None, message: str):
+        self.path, self.line, self.column, self.message = path, line, column, message
+        where = str(path) if line is None else f"{path}:{line}:{column or 1}"
+        super().__init__(f"{where}: {message}")
+
+
+def input_files(ontology_dir: Path, data_dir: Path) -> list[InputFile]:
+    """The Turtle files of the ontology and data directories, in a stable order.
+
+    File stems name the graphs, so two files with the same stem are an error."""
+    files = sorted(ontology_dir.glob("*.ttl")) + sorted(data_dir.glob("*.ttl"))
+    if not files:
+        raise LoadError(data_dir, None, None, "no Turtle files found")
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.stem in seen:
+            raise LoadError(path, None, None, f"file name clashes with {seen[path.stem]}")
+        seen[path.stem] = path
+    return [InputFile(path, graph_iri(path.stem)) for path in files]
+
+
+def inputs_digest(files: Iterable[InputFile]) -> str:
+    """The build id: a content hash of the input files' names and bytes."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.path.name.encode() + b"\0")
+        digest.update(hashlib.sha256(f.path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def parse_file(f: InputFile) -> list[ox.Quad]:
+    """All triples of one Turtle file as quads in its named graph."""
+    graph = ox.NamedNode(f.graph)
+    try:
+        return [
+            ox.Quad(t.subject, t.predicate, t.object, graph)
+            for t in ox.parse(path=str(f.path), format=ox.RdfFormat.TURTLE, base_iri=None)
+        ]
+    except SyntaxError as exc:
+        message = exc.msg or str(exc)
+        raise LoadError(f.path, exc.lineno, exc.offset, message) from None
+    except OSError as exc:
+        raise LoadError(f.path, None, None, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise LoadError(f.path, None, None, f"not UTF-8: {exc.reason}") from None
+
+
+def load_dataset(files: Iterable[InputFile]) -> ox.Store:
+    """An in-memory store with every file in its own named graph."""
+    store = ox.Store()
+    for f in files:
+        store.extend(parse_file(f))
+    return store

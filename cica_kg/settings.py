@@ -1,0 +1,161 @@
+"""One settings object: every field has a default and a help text, and can be overridden by a
+`CICA_KG_<NAME>` environment variable or (for the commands that take it) a CLI flag."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import resources
+
+
+def _default_store() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cica-kg" / "store"
+
+
+def _setting(default: Any = dataclasses.MISSING, *, help: str, factory: Any = None) -> Any:
+    if factory is not None:
+        return field(default_factory=factory, metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: Path = _setting(
+        factory=_default_store,
+        help="Directory of the published store (builds/ and the `current` link live inside).",
+    )
+    data_dir: Path = _setting(
+        factory=resources.data_dir, help="Directory of the data Turtle files (data/*.ttl)."
+    )
+    ontology_dir: Path = _setting(
+        factory=resources.ontology_dir,
+        help="Directory of the ontology and SHACL shapes (ontology/*.ttl).",
+    )
+    queries_dir: Path = _setting(
+        factory=resources.queries_dir,
+        help="Directory of the canned queries (queries/*.rq) and checks (queries/checks/).",
+    )
+    host: str = _setting("127.0.0.1", help="Address the HTTP server listens on.")
+    port: int = _setting(8000, help="Port the HTTP server listens on.")
+    workers: int = _setting(
+        2, help="Web worker processes (each opens the store read-only and runs its own query pool)."
+    )
+    threads: int = _setting(8, help="Request threads per web worker.")
+    query_workers: int = _setting(
+        2, help="Query processes per web worker; a query over the time limit kills its process."
+    )
+    query_timeout: float = _setting(
+        10.0, help="Seconds a SPARQL query may run before it is stopped (HTTP 503)."
+    )
+    service_timeout: float = _setting(
+        5.0,
+        help="Seconds a query that calls SERVICE may run in all (federated calls included).",
+    )
+    service_allowlist: tuple[str, ...] = _setting(
+        ("https://query.wikidata.org/sparql",),
+        help="SERVICE endpoints a query may call (exact IRIs, comma-separated); none else.",
+    )
+    max_query_length: int = _setting(
+        20_000, help="Longest accepted query text, in characters (HTTP 413 beyond)."
+    )
+    max_request_bytes: int = _setting(
+        1_000_000, help="Largest accepted request body, in bytes (HTTP 413 beyond)."
+    )
+    max_result_rows: int = _setting(
+        10_000,
+        help="Rows (or triples) returned at most; a longer result is cut and says so in the "
+        "`CICA-KG-Result-Truncated` header.",
+    )
+    max_result_bytes: int = _setting(
+        50_000_000, help="Largest serialized result, in bytes (HTTP 507 beyond)."
+    )
+    cache_entries: int = _setting(
+        1024, help="Query results kept in each worker's in-process cache (0 disables it)."
+    )
+    cache_max_age: int = _setting(
+        300, help="Seconds clients and proxies may reuse a response (Cache-Control max-age)."
+    )
+    base_iri: str = _setting(
+        "https://w3id.org/cica-kg/",
+        help="Base of the graph's IRIs; /id/… and /ontology on this server answer for them.",
+    )
+    public_url: str = _setting(
+        "",
+        help="Public URL of this server (e.g. https://cica.example.org); default: the "
+        "request's own host.",
+    )
+    engine: str = _setting(
+        "",
+        help="URL of a remote SPARQL 1.1 endpoint to query instead of the embedded store "
+        "(empty: embedded).",
+    )
+    wikidata_endpoint: str = _setting(
+        "https://query.wikidata.org/sparql",
+        help="Wikidata Query Service endpoint used by `cica-kg wikidata check`.",
+    )
+    wikidata_timeout: float = _setting(
+        60.0, help="Seconds to wait for one Wikidata Query Service response."
+    )
+    wikidata_retries: int = _setting(
+        4, help="Retries on HTTP 429 and 5xx from Wikidata, with backoff (Retry-After honoured)."
+    )
+    dumps_dir: Path | None = _setting(
+        None, help="Directory of the RDF dumps served at /dumps/ (default: <store>/dumps)."
+    )
+    keep_builds: int = _setting(
+        3, help="Complete builds kept in <store>/builds (the current one included)."
+    )
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied (None values are ignored, as unset CLI flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def dumps_path(self) -> Path:
+        return self.dumps_dir if self.dumps_dir is not None else self.store / "dumps"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `CICA_KG_*` variables, then `overrides` (e.g. CLI flags)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get("CICA_KG_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, str(f.type), raw)
+        return cls(**values).replace(**overrides)
+
+
+def _parse(name: str, type_name: str, raw: str) -> Any:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if "Path" in type_name:
+            return Path(raw) if raw else None
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"CICA_KG_{name.upper()}={raw!r}: {exc}") from None
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, for the docs and --help."""
+    rows = []
+    for f in fields(Settings):
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = "(see help)"
+        elif isinstance(f.default, tuple):
+            default = ",".join(f.default)
+        else:
+            default = str(f.default)
+        rows.append(("CICA_KG_" + f.name.upper(), default, f.metadata["help"]))
+    return rows

@@ -1,0 +1,116 @@
+"""Validation: the SHACL shapes (pyshacl) and the SPARQL checks in
+queries/checks/*-violation.rq, where every returned row is a named data error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl import validate as shacl_validate
+
+from .namespaces import PREFIXES, graph_iri
+
+SH = rdflib.Namespace(PREFIXES["sh"])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One data error: a shape violation or a check's row."""
+
+    check: str  # shape IRI or check file name
+    focus: str  # the node in error
+    message: str
+    path: str = ""  # the property, for shape violations
+
+    def __str__(self) -> str:
+        path = f" path {self.path}" if self.path else ""
+        return f"{self.focus}{path}: {self.message} [{self.check}]"
+
+
+class ValidationError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} validation problem(s)")
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def rdflib_graph(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for q in quads:
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return graph
+
+
+def shape_problems(store: ox.Store, shapes_graph: str = graph_iri("shapes")) -> list[Problem]:
+    """Run the SHACL shapes held in `shapes_graph` over every other graph (the ontology
+    included, so that sh:class sees rdfs:subClassOf)."""
+    shapes_node = ox.NamedNode(shapes_graph)
+    shapes = rdflib_graph(store.quads_for_pattern(None, None, None, shapes_node))
+    if not len(shapes):
+        return []
+    data = rdflib_graph(
+        q for q in store.quads_for_pattern(None, None, None) if q.graph_name != shapes_node
+    )
+    conforms, report, _ = shacl_validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False
+    )
+    if conforms:
+        return []
+    problems = []
+    for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        message = report.value(result, SH.resultMessage)
+        shape = report.value(result, SH.sourceShape)
+        problems.append(
+            Problem(
+                check=str(shape) if isinstance(shape, rdflib.URIRef) else "shapes.ttl",
+                focus=str(focus),
+                path=str(path) if isinstance(path, rdflib.URIRef) else "",
+                message=str(message),
+            )
+        )
+    return sorted(problems, key=lambda p: (p.focus, p.path, p.message))
+
+
+def check_files(checks_dir: Path) -> list[Path]:
+    return sorted(checks_dir.glob("*-violation.rq"))
+
+
+def check_problems(store: ox.Store, checks_dir: Path) -> list[Problem]:
+    """Run every violation query; each row (?focus, ?message) is a problem."""
+    problems = []
+    for path in check_files(checks_dir):
+        problems.extend(_run_check(store, path))
+    return problems
+
+
+def _run_check(store: ox.Store, path: Path) -> Iterator[Problem]:
+    result = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions), f"{path.name} must be a SELECT query"
+    for row in result:
+        focus, message = row["focus"], row["message"]
+        yield Problem(
+            check=path.name,
+            focus=focus.value if focus is not None else "",
+            message=message.value if message is not None else "(no message)",
+        )
+
+
+def validate(store: ox.Store, checks_dir: Path) -> list[Problem]:
+    """All problems of a loaded dataset, shapes first."""
+    return shape_problems(store) + check_problems(store, checks_dir)
