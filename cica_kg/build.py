@@ -117,7 +117,7 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         tmp = builds / f".tmp-{build_id}-{stamp}-{os.getpid()}"
         try:
-            info = _write_build(tmp, build_id, files, dataset)
+            _write_build(tmp, build_id, files, dataset)
             final = builds / f"{build_id}-{stamp}"
             if final.exists():  # a rebuild within the same second
                 shutil.rmtree(final)
@@ -131,7 +131,7 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
         return BuildResult(BuildInfo.read(final), changed=True)
 
 
-def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.Store) -> BuildInfo:
+def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.Store) -> None:
     tmp.mkdir()
     store = ox.Store(str(tmp / STORE_DIR))
     store.bulk_extend(dataset.quads_for_pattern(None, None, None))
@@ -154,7 +154,6 @@ def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.S
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
     _fsync_dir(tmp)
-    return BuildInfo.read(tmp)
 
 
 def graph_sizes(store: ox.Store) -> dict[str, int]:
