@@ -108,5 +108,39 @@ def stats(settings: Settings) -> None:
         click.echo(f"{count:>8}  {cls}")
 
 
+@cli.command()
+@store_options
+@click.option("--host", help="Listen address [env CICA_KG_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [env CICA_KG_PORT, default 8000].")
+@click.option("--workers", type=int, help="Web worker processes [env CICA_KG_WORKERS].")
+@click.option("--threads", type=int, help="Threads per worker [env CICA_KG_THREADS].")
+@click.option("--query-timeout", type=float, help="Query time limit, seconds.")
+def serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None,
+    query_timeout: float | None,
+) -> None:
+    """Serve the graph over HTTP (building the store first if it is missing or stale)."""
+    from .server import serve as run_server
+
+    settings = settings.replace(
+        host=host, port=port, workers=workers, threads=threads, query_timeout=query_timeout
+    )
+    try:
+        result = building.build(settings)
+    except (LoadError, ValidationError) as exc:
+        if building.current_build(settings.store) is None:
+            report_problems(exc)
+        click.echo(f"warning: inputs do not build ({exc}); serving the last good build", err=True)
+    else:
+        if result.changed:
+            click.echo(f"built {result.info.build_id} ({result.info.triples} triples)", err=True)
+    click.echo(f"serving http://{settings.host}:{settings.port}/sparql", err=True)
+    run_server(settings)
+
+
 def main() -> None:
     cli(prog_name="cica-kg")

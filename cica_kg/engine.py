@@ -1,0 +1,439 @@
+"""The one query facade: every SPARQL query (from the endpoint, canned queries, pages, the
+CLI) goes through `Engine.run`, which applies the limits and the SERVICE policy, answers
+from the cache when it can, and runs the query where it can be stopped.
+
+Where queries run: pyoxigraph has no timeout and cannot be interrupted from Python, so each
+query runs in a child process (`QueryPool`) that opens the published build read-only; a
+query past its deadline gets its process killed (SIGKILL; the CPU work really ends) and a
+fresh process takes its place. A query still running after `SLOW_QUERY_SECONDS` has its
+process's CPU priority lowered, so short queries keep their latency while a long one runs;
+such a process is retired after its job."""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import errors, formats, results
+from .build import CURRENT, BuildInfo, current_build
+from .namespaces import PREFIXES
+from .settings import Settings
+from .sparql_text import QueryInfo, inspect_query
+
+log = logging.getLogger(__name__)
+
+SLOW_QUERY_SECONDS = 0.25
+TRUNCATED_HEADER = "CICA-KG-Result-Truncated"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A query to run, with everything the child process needs."""
+
+    query: str
+    format_name: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    substitutions: tuple[tuple[str, Any], ...] = ()  # (variable name, pyoxigraph term)
+    union_default_graph: bool = True
+    max_rows: int = 10_000
+    max_bytes: int = 50_000_000
+
+    def cache_key(self) -> str:
+        raw = repr(
+            (
+                self.query,
+                self.format_name,
+                self.default_graphs,
+                self.named_graphs,
+                tuple((k, str(v)) for k, v in self.substitutions),
+                self.union_default_graph,
+                self.max_rows,
+            )
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    media_type: str  # Content-Type value
+    form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE
+    rows: int
+    truncated: bool
+    build_id: str = ""
+    etag: str = ""
+    cached: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+#   Running one query (in the child process, or in-process for the CLI)
+# ---------------------------------------------------------------------------------------
+
+
+def execute(store: ox.Store, job: Job) -> Answer:
+    """Run a query on a store and serialize its answer; raise errors.CicaError subclasses
+    for everything the query's author caused."""
+    kwargs: dict[str, Any] = {}
+    if job.default_graphs or job.named_graphs:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs] or [
+            ox.DefaultGraph()
+        ]
+        if job.named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    elif job.union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
+    if job.substitutions:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.substitutions}
+    try:
+        result = store.query(job.query, prefixes=PREFIXES, **kwargs)
+    except SyntaxError as exc:
+        raise errors.QuerySyntaxError(f"query syntax error: {exc}") from None
+    except RuntimeError as exc:
+        raise errors.BadRequest(f"query cannot be run: {exc}") from None
+    fmt = _format(job.format_name)
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            body, form, rows, truncated = results.write_boolean(bool(result), fmt), "ASK", 1, False
+        elif isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            solutions = _take(result, job.max_rows)
+            truncated = len(solutions) > job.max_rows
+            solutions = solutions[: job.max_rows]
+            body = results.write_solutions(variables, [tuple(s) for s in solutions], fmt)
+            form, rows = "SELECT", len(solutions)
+        else:
+            triples = _take(result, job.max_rows)
+            truncated = len(triples) > job.max_rows
+            triples = triples[: job.max_rows]
+            body = results.write_triples(triples, fmt, PREFIXES)
+            form, rows = "CONSTRUCT", len(triples)
+    except OSError as exc:  # SERVICE failures surface while iterating
+        raise errors.UpstreamError(f"a federated (SERVICE) call failed: {exc}") from None
+    if len(body) > job.max_bytes:
+        raise errors.ResultTooLarge(
+            f"the result is {len(body)} bytes, over the limit of {job.max_bytes} bytes "
+            "(max_result_bytes); add a LIMIT or narrow the query"
+        )
+    return Answer(body, fmt.content_type, form, rows, truncated)
+
+
+def _take(iterator: Any, limit: int) -> list[Any]:
+    out = []
+    for item in iterator:
+        out.append(item)
+        if len(out) > limit:
+            break
+    return out
+
+
+def _format(name: str) -> formats.Format:
+    for fmt in formats.ALL_FORMATS:
+        if fmt.name == name:
+            return fmt
+    raise errors.BadRequest(f"unknown format {name!r}")
+
+
+# ---------------------------------------------------------------------------------------
+#   Query processes
+# ---------------------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies, even mid-query."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _child_main(conn: Connection) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    stores: dict[str, ox.Store] = {}
+    while True:
+        try:
+            store_path, job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if store_path not in stores:
+                stores.clear()  # a new build: let the old handle go
+                stores[store_path] = ox.Store.read_only(store_path)
+            conn.send(("ok", execute(stores[store_path], job)))
+        except errors.CicaError as exc:
+            conn.send(("error", type(exc).__name__, exc.message))
+        except BaseException as exc:  # reported to the parent, which logs it as a fault
+            conn.send(("fault", f"{type(exc).__name__}: {exc}"))
+
+
+class _Process:
+    def __init__(self, ctx: Any):
+        self.conn, child_conn = ctx.Pipe()
+        self.process = ctx.Process(target=_child_main, args=(child_conn,), daemon=True)
+        self.process.start()
+        child_conn.close()
+        self.niced = False
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class QueryPool:
+    """Child processes that run queries with a hard deadline.
+
+    `size` processes are started up front; when all are busy another is started, up to
+    `max_size` (the number of request threads, so no request waits for a process)."""
+
+    def __init__(self, size: int, max_size: int):
+        self.size, self.max_size = max(1, size), max(1, size, max_size)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._idle: queue.LifoQueue[_Process] = queue.LifoQueue()
+        self._count = 0
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def start(self) -> None:
+        with self._lock:
+            missing = self.size - self._count
+            self._count += max(0, missing)
+        for _ in range(max(0, missing)):
+            self._idle.put(_Process(self._ctx))
+
+    def _checkout(self, deadline: float) -> _Process:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._count < self.max_size
+            if grow:
+                self._count += 1
+        if grow:
+            return _Process(self._ctx)
+        try:
+            return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise errors.Unavailable(
+                "all query processes are busy; try again shortly", headers={"Retry-After": "5"}
+            ) from None
+
+    def _retire(self, proc: _Process) -> None:
+        """Kill a process (in the background) and start its replacement."""
+
+        def replace() -> None:
+            proc.kill()
+            with self._lock:
+                self._count -= 1
+            self.start()
+
+        threading.Thread(target=replace, daemon=True).start()
+
+    def run(self, store_path: str, job: Job, timeout: float) -> Answer:
+        deadline = time.monotonic() + timeout
+        proc = self._checkout(deadline)
+        try:
+            proc.conn.send((store_path, job))
+            if not proc.conn.poll(min(SLOW_QUERY_SECONDS, max(0.0, deadline - time.monotonic()))):
+                self._lower_priority(proc)
+                if not proc.conn.poll(max(0.0, deadline - time.monotonic())):
+                    self._retire(proc)
+                    raise errors.QueryTimeout(
+                        f"the query was stopped after {timeout:g} s, the time limit of this "
+                        "endpoint (query_timeout); add a LIMIT or narrow the query"
+                    )
+            reply = proc.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._retire(proc)
+            raise RuntimeError(f"query process died: {exc}") from None
+        if proc.niced:
+            self._retire(proc)
+        else:
+            self._idle.put(proc)
+        if reply[0] == "ok":
+            answer: Answer = reply[1]
+            return answer
+        if reply[0] == "error":
+            raise getattr(errors, reply[1])(reply[2])
+        raise RuntimeError(f"query process fault: {reply[1]}")
+
+    @staticmethod
+    def _lower_priority(proc: _Process) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, proc.process.pid or 0, 19)
+            proc.niced = True
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+# ---------------------------------------------------------------------------------------
+#   The facade
+# ---------------------------------------------------------------------------------------
+
+
+class ResultCache:
+    """Serialized answers by (build, job); small, in-process, LRU."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._data: OrderedDict[str, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Answer | None:
+        with self._lock:
+            answer = self._data.get(key)
+            if answer is not None:
+                self._data.move_to_end(key)
+            return answer
+
+    def put(self, key: str, answer: Answer) -> None:
+        if self.entries <= 0:
+            return
+        with self._lock:
+            self._data[key] = answer
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+
+class Engine:
+    """Limits, SERVICE policy, caching; runs queries on the published build."""
+
+    def __init__(self, settings: Settings, pool: QueryPool | None = None):
+        self.settings = settings
+        self.pool = pool or QueryPool(settings.query_workers, settings.threads)
+        self.cache = ResultCache(settings.cache_entries)
+        self._build_lock = threading.Lock()
+        self._build_target: str | None = None
+        self._build: BuildInfo | None = None
+
+    # -- the published build ----------------------------------------------------------
+
+    def build(self) -> BuildInfo:
+        """The current build, re-read when the `current` link changes."""
+        try:
+            target = os.readlink(self.settings.store / CURRENT)
+        except OSError:
+            target = None
+        with self._build_lock:
+            if self._build is None or target != self._build_target:
+                info = current_build(self.settings.store)
+                if info is None:
+                    raise errors.Unavailable("no published build; run `cica-kg build`")
+                self._build, self._build_target = info, target
+            return self._build
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def inspect(self, query: str) -> QueryInfo:
+        """Check a query against the limits and policy before anything runs."""
+        limit = self.settings.max_query_length
+        if len(query) > limit:
+            raise errors.PayloadTooLarge(
+                f"the query is {len(query)} characters long; the limit is {limit} "
+                "(max_query_length)"
+            )
+        if not query.strip():
+            raise errors.BadRequest("the query is empty")
+        info = inspect_query(query, PREFIXES)
+        if info.is_update:
+            raise errors.Forbidden(
+                f"SPARQL Update ({info.form}) is not allowed: this endpoint is read-only"
+            )
+        allowed = set(self.settings.service_allowlist)
+        for call in info.services:
+            if not call.resolved:
+                raise errors.ServiceRefused(
+                    f"SERVICE {call.target} is refused: only SERVICE calls to a fixed IRI "
+                    f"on the allowlist are allowed ({', '.join(sorted(allowed)) or 'none'})"
+                )
+            if call.target not in allowed:
+                raise errors.ServiceRefused(
+                    f"SERVICE <{call.target}> is refused: not on the allowlist "
+                    f"({', '.join(sorted(allowed)) or 'none'})"
+                )
+        return info
+
+    def etag(self, job: Job) -> str:
+        return f'"{self.build().build_id}-{job.cache_key()}"'
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(self, job: Job, info: QueryInfo | None = None) -> Answer:
+        """Answer a job from the cache or by running it, within the time limit."""
+        info = info or self.inspect(job.query)
+        if info.has_dataset_clause:
+            job = _replace(job, union_default_graph=False)
+        build = self.build()
+        key = f"{build.build_id}:{job.cache_key()}"
+        etag = f'"{build.build_id}-{job.cache_key()}"'
+        cached = self.cache.get(key)
+        if cached is not None:
+            return _replace(cached, cached=True)
+        timeout = self.settings.query_timeout
+        if info.services:
+            timeout = min(timeout, self.settings.service_timeout)
+        answer = self.pool.run(str(build.store_path), job, timeout)
+        answer = _replace(answer, build_id=build.build_id, etag=etag)
+        if not info.services:  # federated answers depend on the remote side
+            self.cache.put(key, answer)
+        return answer
+
+    def select(self, query: str, **bindings: Any) -> list[dict[str, dict[str, str]]]:
+        """Rows of a trusted SELECT (pages, canned queries) as SPARQL JSON bindings, with
+        `bindings` substituted as pyoxigraph terms."""
+        job = Job(
+            query=query,
+            format_name="json",
+            substitutions=tuple(sorted(bindings.items())),
+            max_rows=self.settings.max_result_rows,
+            max_bytes=self.settings.max_result_bytes,
+        )
+        rows: list[dict[str, dict[str, str]]] = json.loads(self.run(job).body)["results"][
+            "bindings"
+        ]
+        return rows
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    return dataclasses.replace(obj, **changes)
+
+
+def local_answer(store_root: Path, job: Job) -> Answer:
+    """Run a job in this process, without a time limit (for the CLI on a trusted machine)."""
+    info = current_build(store_root)
+    if info is None:
+        raise errors.Unavailable("no published build; run `cica-kg build`")
+    return execute(ox.Store.read_only(str(info.store_path)), job)

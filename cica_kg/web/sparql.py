@@ -1,0 +1,160 @@
+"""/sparql: the SPARQL 1.1 Protocol query operation and the service description."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+
+from .. import errors, formats
+from ..engine import TRUNCATED_HEADER, Answer, Job
+from ..namespaces import PREFIXES
+from ..service_description import describe
+from .app import get_engine, get_settings
+
+blueprint = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+@blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return preflight()
+    params = _protocol_params()
+    queries = params.getlist("query")
+    if queries and "update" in params:
+        raise errors.BadRequest("send either `query` or `update`, not both")
+    if "update" in params or request.mimetype == UPDATE:
+        raise errors.Forbidden("SPARQL Update is not allowed: this endpoint is read-only")
+    if len(queries) > 1:
+        raise errors.BadRequest(f"{len(queries)} `query` parameters given; send exactly one")
+    if not queries:
+        if request.method == "POST":
+            raise errors.BadRequest("no `query` parameter and no query in the body")
+        return service_description()
+    return answer_query(queries[0], params)
+
+
+def _protocol_params():  # type: ignore[no-untyped-def]
+    """The protocol parameters, from the URL (GET, direct POST) or the form (form POST)."""
+    from werkzeug.datastructures import MultiDict
+
+    if request.method == "GET":
+        return request.args
+    if request.mimetype == FORM:
+        merged = MultiDict(request.args)
+        for key, values in request.form.lists():
+            merged.setlist(key, merged.getlist(key) + values)
+        return merged
+    if request.mimetype == QUERY:
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise errors.BadRequest(f"the query is not valid UTF-8: {exc.reason}") from None
+        merged = MultiDict(request.args)
+        merged.setlist("query", [text] + request.args.getlist("query"))
+        return merged
+    if request.mimetype == UPDATE:
+        return request.args
+    raise errors.UnsupportedMediaType(
+        f"POST bodies must be {FORM} or {QUERY}; got {request.mimetype or 'none'}"
+    )
+
+
+def answer_query(query: str, params) -> Response:  # type: ignore[no-untyped-def]
+    engine, settings = get_engine(), get_settings()
+    info = engine.inspect(query)
+    fmt = choose_format(info.form, params.get("format"))
+    job = Job(
+        query=query,
+        format_name=fmt.name,
+        default_graphs=tuple(params.getlist("default-graph-uri")),
+        named_graphs=tuple(params.getlist("named-graph-uri")),
+        max_rows=settings.max_result_rows,
+        max_bytes=settings.max_result_bytes,
+    )
+    etag = engine.etag(job)
+    if matches(etag):
+        return not_modified(etag)
+    return answer_response(engine.run(job, info))
+
+
+def choose_format(form: str | None, format_param: str | None) -> formats.Format:
+    offered = formats.offered_for(form)
+    try:
+        if format_param:
+            return formats.by_name(format_param, offered)
+        return formats.negotiate(request.headers.get("Accept"), offered)
+    except formats.UnknownFormatError as exc:
+        raise errors.BadRequest(str(exc)) from None
+    except formats.NotAcceptableError as exc:
+        raise errors.NotAcceptable(str(exc)) from None
+
+
+def matches(etag: str) -> bool:
+    """If-None-Match names this (quoted) ETag; weak comparison, as RFC 9110 asks."""
+    return request.if_none_match.contains_weak(etag.strip('"'))
+
+
+def cache_headers(response: Response, etag: str) -> Response:
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = f"public, max-age={get_settings().cache_max_age}"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def not_modified(etag: str) -> Response:
+    return cache_headers(Response(status=304), etag)
+
+
+def answer_response(answer: Answer) -> Response:
+    response = Response(answer.body, content_type=answer.media_type)
+    if answer.truncated:
+        response.headers[TRUNCATED_HEADER] = f"rows cut at {answer.rows} (max_result_rows)"
+    return cache_headers(response, answer.etag)
+
+
+def service_description() -> Response:
+    """The service description in the RDF format asked for; browsers get the query editor."""
+    offered = list(formats.GRAPH_FORMATS)
+    if formats.prefers_html(request.headers.get("Accept"), offered):
+        from .pages import editor_page
+
+        return editor_page()
+    fmt = choose_format("CONSTRUCT", request.args.get("format"))
+    if fmt.kind != "graph":
+        raise errors.NotAcceptable(
+            "the service description is offered as " + ", ".join(f.media_type for f in offered)
+        )
+    engine = get_engine()
+    build = engine.build()
+    etag = f'"{build.build_id}-sd-{fmt.name}"'
+    if matches(etag):
+        return not_modified(etag)
+    triples = describe(request.base_url, build)
+    assert fmt.rdf is not None
+    body = ox.serialize(triples, format=fmt.rdf, prefixes=_sd_prefixes(fmt)) or b""
+    return cache_headers(Response(body, content_type=fmt.content_type), etag)
+
+
+def _sd_prefixes(fmt: formats.Format) -> dict[str, str] | None:
+    if fmt.name not in ("ttl", "rdfxml"):
+        return None
+    return {
+        "sd": "http://www.w3.org/ns/sparql-service-description#",
+        "formats": "http://www.w3.org/ns/formats/",
+        "void": PREFIXES["void"],
+        "dcterms": PREFIXES["dcterms"],
+    }
+
+
+def preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = (
+        request.headers.get("Access-Control-Request-Headers") or "Accept, Content-Type"
+    )
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response

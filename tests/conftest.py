@@ -1,0 +1,127 @@
+"""Shared fixtures: one store built from the shipped data per test session, and a real
+`cica-kg serve` process on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from cica_kg import build as building
+from cica_kg import resources
+from cica_kg.published import open_current
+from cica_kg.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TODAY = "2026-11-23"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose store holds a build of the shipped data."""
+    settings = Settings.from_env({}, store=tmp_path_factory.mktemp("store"))
+    building.build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def store(built_settings: Settings) -> ox.Store:
+    return open_current(built_settings.store).store
+
+
+@pytest.fixture()
+def data_copy(tmp_path: Path) -> Settings:
+    """Settings over a private copy of the ontology and data, free to break."""
+    ontology, data = tmp_path / "ontology", tmp_path / "data"
+    shutil.copytree(resources.ontology_dir(), ontology)
+    shutil.copytree(resources.data_dir(), data)
+    return Settings.from_env({}, store=tmp_path / "store", ontology_dir=ontology, data_dir=data)
+
+
+def select(store: ox.Store, query: str, **bindings: ox.NamedNode | ox.Literal) -> list[dict]:
+    """Rows of a SELECT over the union of all graphs, as {variable: term value}."""
+    result = store.query(
+        query,
+        use_default_graph_as_union=True,
+        substitutions={ox.Variable(k): v for k, v in bindings.items()},
+    )
+    return [
+        {v.value: (row[v].value if row[v] is not None else None) for v in result.variables}
+        for row in result
+    ]
+
+
+class Server:
+    def __init__(self, url: str, process: subprocess.Popen, settings: Settings):
+        self.url, self.process, self.settings = url, process, settings
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=30, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return requests.post(self.url + path, timeout=30, **kwargs)
+
+
+def start_server(settings: Settings, env: dict[str, str] | None = None, **flags) -> Server:
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "cica_kg",
+        "serve",
+        "--store",
+        str(settings.store),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    for key, value in flags.items():
+        args += ["--" + key.replace("_", "-"), str(value)]
+    full_env = {**os.environ, **(env or {})}
+    process = subprocess.Popen(args, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stdout.read().decode() if process.stdout else "died")
+        try:
+            if requests.get(url + "/sparql?query=ASK{}", timeout=5).status_code == 200:
+                return Server(url, process, settings)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop_server(server: Server) -> str:
+    server.process.terminate()
+    try:
+        out, _ = server.process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        out, _ = server.process.communicate()
+    return out.decode(errors="replace") if out else ""
+
+
+@pytest.fixture(scope="session")
+def server(built_settings: Settings) -> Iterator[Server]:
+    srv = start_server(built_settings, workers=2, threads=8)
+    yield srv
+    stop_server(srv)
