@@ -51,6 +51,7 @@ def report_problems(exc: LoadError | ValidationError) -> None:
     """Print a load error (file:line:column) or every validation problem, then exit 1."""
     if isinstance(exc, LoadError):
         fail(f"error: {exc}")
+        return
     for problem in exc.problems:
         click.echo(f"error: {problem}", err=True)
     fail(f"{len(exc.problems)} problem(s); nothing was published")

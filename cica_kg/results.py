@@ -129,8 +129,8 @@ def write_triples(
     assert fmt.rdf is not None, fmt
     # Grouped by subject, so Turtle and TriG can use ; and , abbreviations.
     triples = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    items: Sequence[ox.Triple | ox.Quad] = triples
-    if fmt.kind == "dataset":
-        items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
     use_prefixes = prefixes if fmt.name in ("ttl", "trig", "rdfxml") else None
-    return ox.serialize(items, format=fmt.rdf, prefixes=use_prefixes) or b""
+    if fmt.kind == "dataset":
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        return ox.serialize(quads, format=fmt.rdf, prefixes=use_prefixes) or b""
+    return ox.serialize(triples, format=fmt.rdf, prefixes=use_prefixes) or b""

@@ -93,7 +93,7 @@ def check_files(checks_dir: Path) -> list[Path]:
 
 def check_problems(store: ox.Store, checks_dir: Path) -> list[Problem]:
     """Run every violation query; each row (?focus, ?message) is a problem."""
-    problems = []
+    problems: list[Problem] = []
     for path in check_files(checks_dir):
         problems.extend(_run_check(store, path))
     return problems
