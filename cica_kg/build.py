@@ -27,9 +27,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import __version__
-from .loading import InputFile, input_files, inputs_digest, load_dataset
+from .canned import CatalogueError, examples_rdf, load_catalogue
+from .loading import InputFile, LoadError, input_files, inputs_digest, load_dataset
+from .namespaces import graph_iri
 from .settings import Settings
-from .validation import ValidationError, validate
+from .validation import ValidationError, check_files, validate
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -71,9 +73,18 @@ def current_build(store_root: Path) -> BuildInfo | None:
         return None
 
 
+def input_paths(settings: Settings, files: list[InputFile]) -> list[Path]:
+    """Everything a build depends on: the Turtle files, the canned queries and the checks."""
+    queries = sorted(settings.queries_dir.glob("*.rq")) + check_files(
+        settings.queries_dir / "checks"
+    )
+    return [f.path for f in files] + queries
+
+
 def pending_build_id(settings: Settings) -> str:
     """The build id the current inputs would get."""
-    return inputs_digest(input_files(settings.ontology_dir, settings.data_dir))
+    files = input_files(settings.ontology_dir, settings.data_dir)
+    return inputs_digest(input_paths(settings, files))
 
 
 def is_up_to_date(settings: Settings) -> bool:
@@ -85,6 +96,14 @@ def check(settings: Settings) -> tuple[list[InputFile], ox.Store]:
     """Load and validate the inputs; raise LoadError or ValidationError."""
     files = input_files(settings.ontology_dir, settings.data_dir)
     dataset = load_dataset(files)
+    try:
+        catalogue = load_catalogue(settings.queries_dir)
+    except CatalogueError as exc:
+        raise LoadError(settings.queries_dir, None, None, str(exc)) from None
+    queries_graph = ox.NamedNode(graph_iri("queries"))
+    dataset.extend(
+        ox.Quad(t.subject, t.predicate, t.object, queries_graph) for t in examples_rdf(catalogue)
+    )
     problems = validate(dataset, settings.queries_dir / "checks")
     if problems:
         raise ValidationError(problems)
@@ -105,7 +124,7 @@ def _build_lock(store_root: Path) -> Iterator[None]:
 def build(settings: Settings, force: bool = False) -> BuildResult:
     """Validate the inputs and publish them as a new build (unless already published)."""
     files, dataset = check(settings)
-    build_id = inputs_digest(files)
+    build_id = inputs_digest(input_paths(settings, files))
     root = settings.store
     with _build_lock(root):
         published = current_build(root)

@@ -4,6 +4,7 @@ calls one library function and prints the outcome."""
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +13,11 @@ from typing import Any
 import click
 
 from . import build as building
+from . import canned, errors
 from . import stats as stats_mod
+from .engine import Engine, InlinePool
 from .loading import LoadError
+from .namespaces import PREFIXES
 from .published import NoBuildError, open_current
 from .settings import Settings
 from .validation import ValidationError
@@ -141,6 +145,66 @@ def serve(
             click.echo(f"built {result.info.build_id} ({result.info.triples} triples)", err=True)
     click.echo(f"serving http://{settings.host}:{settings.port}/sparql", err=True)
     run_server(settings)
+
+
+@cli.command("queries")
+@store_options
+def list_queries(settings: Settings) -> None:
+    """List the canned queries with their parameters."""
+    for q in canned.load_catalogue(settings.queries_dir).values():
+        params = " ".join(
+            f"[{p.name}={p.example}]" if not p.required else f"{p.name}={p.example}"
+            for p in q.params
+        )
+        click.echo(f"{q.name:<22} {q.title}" + (f"  {params}" if params else ""))
+
+
+@cli.command("query")
+@store_options
+@click.argument("name_or_file")
+@click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A parameter value."
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "tsv", "xml", "ttl", "nt", "jsonld", "rdfxml"]),
+    default="table",
+    show_default=True,
+)
+def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...], fmt: str) -> None:
+    """Run a canned query by name, or a .rq file, on the published store."""
+    try:
+        query = _find_query(settings, name_or_file)
+        raw = dict(_split_param(p) for p in params)
+        engine = Engine(settings, pool=InlinePool())
+        answer = engine.run_canned(query, raw, "json" if fmt == "table" else fmt)
+    except (errors.CicaError, canned.CatalogueError) as exc:
+        fail(f"error: {exc}")
+    if fmt == "table":
+        click.echo(canned.table(json.loads(answer.body), PREFIXES))
+    else:
+        click.echo(answer.body.decode("utf-8"), nl=False)
+    if answer.truncated:
+        click.echo(f"warning: result cut at {answer.rows} rows (max_result_rows)", err=True)
+
+
+def _find_query(settings: Settings, name_or_file: str) -> canned.CannedQuery:
+    path = Path(name_or_file)
+    if path.suffix == ".rq" and path.is_file():
+        return canned.parse(path, strict=False)
+    catalogue = canned.load_catalogue(settings.queries_dir)
+    if name_or_file not in catalogue:
+        raise errors.NotFound(f"no canned query {name_or_file!r}; `cica-kg queries` lists them")
+    return catalogue[name_or_file]
+
+
+def _split_param(raw: str) -> tuple[str, str]:
+    name, sep, value = raw.partition("=")
+    if not sep or not name:
+        raise errors.BadRequest(f"--param {raw!r}: write NAME=VALUE")
+    return name.strip(), value
 
 
 def main() -> None:

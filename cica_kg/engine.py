@@ -25,20 +25,24 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import errors, formats, results
+from . import canned, errors, formats, results
 from .build import CURRENT, BuildInfo, current_build
 from .namespaces import PREFIXES
 from .settings import Settings
-from .sparql_text import QueryInfo, inspect_query
+from .sparql_text import QueryInfo, inspect_query, redirect_services
 
 log = logging.getLogger(__name__)
 
 SLOW_QUERY_SECONDS = 0.25
+WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+STATE_CODES = """
+PREFIX cica: <https://w3id.org/cica-kg/ontology#>
+SELECT ?code WHERE { ?state a cica:State ; cica:iso3166Alpha3 ?code }
+"""
 TRUNCATED_HEADER = "CICA-KG-Result-Truncated"
 
 
@@ -201,6 +205,26 @@ class _Process:
         self.conn.close()
 
 
+class InlinePool:
+    """Runs queries in this process, with no time limit: for the CLI on the user's own
+    machine, where the user can press Ctrl-C."""
+
+    def __init__(self) -> None:
+        self._stores: dict[str, ox.Store] = {}
+
+    def start(self) -> None:
+        pass
+
+    def run(self, store_path: str, job: Job, timeout: float) -> Answer:
+        if store_path not in self._stores:
+            self._stores.clear()
+            self._stores[store_path] = ox.Store.read_only(store_path)
+        return execute(self._stores[store_path], job)
+
+    def close(self) -> None:
+        self._stores.clear()
+
+
 class QueryPool:
     """Child processes that run queries with a hard deadline.
 
@@ -328,7 +352,7 @@ class ResultCache:
 class Engine:
     """Limits, SERVICE policy, caching; runs queries on the published build."""
 
-    def __init__(self, settings: Settings, pool: QueryPool | None = None):
+    def __init__(self, settings: Settings, pool: QueryPool | InlinePool | None = None):
         self.settings = settings
         self.pool = pool or QueryPool(settings.query_workers, settings.threads)
         self.cache = ResultCache(settings.cache_entries)
@@ -393,6 +417,11 @@ class Engine:
         info = info or self.inspect(job.query)
         if info.has_dataset_clause:
             job = _replace(job, union_default_graph=False)
+        if info.services and self.settings.wikidata_endpoint != WIKIDATA_SPARQL:
+            query = redirect_services(
+                job.query, {WIKIDATA_SPARQL: self.settings.wikidata_endpoint}, PREFIXES
+            )
+            job = _replace(job, query=query)
         build = self.build()
         key = f"{build.build_id}:{job.cache_key()}"
         etag = f'"{build.build_id}-{job.cache_key()}"'
@@ -423,17 +452,26 @@ class Engine:
         ]
         return rows
 
+    def run_canned(
+        self, query: canned.CannedQuery, raw: dict[str, str], format_name: str
+    ) -> Answer:
+        """Run a canned query with the given parameter values (checked and typed)."""
+        known = None
+        if any(p.type == "state" for p in query.params):
+            known = {row["code"]["value"] for row in self.select(STATE_CODES)}
+        bound = canned.bind(query, raw, known)
+        job = Job(
+            query=query.text,
+            format_name=format_name,
+            substitutions=tuple(sorted(bound.items())),
+            max_rows=self.settings.max_result_rows,
+            max_bytes=self.settings.max_result_bytes,
+        )
+        return self.run(job)
+
     def close(self) -> None:
         self.pool.close()
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
     return dataclasses.replace(obj, **changes)
-
-
-def local_answer(store_root: Path, job: Job) -> Answer:
-    """Run a job in this process, without a time limit (for the CLI on a trusted machine)."""
-    info = current_build(store_root)
-    if info is None:
-        raise errors.Unavailable("no published build; run `cica-kg build`")
-    return execute(ox.Store.read_only(str(info.store_path)), job)

@@ -49,12 +49,12 @@ def input_files(ontology_dir: Path, data_dir: Path) -> list[InputFile]:
     return [InputFile(path, graph_iri(path.stem)) for path in files]
 
 
-def inputs_digest(files: Iterable[InputFile]) -> str:
+def inputs_digest(paths: Iterable[Path]) -> str:
     """The build id: a content hash of the input files' names and bytes."""
     digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.path.name.encode() + b"\0")
-        digest.update(hashlib.sha256(f.path.read_bytes()).digest())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 
 

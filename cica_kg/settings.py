@@ -97,7 +97,8 @@ class Settings:
     )
     wikidata_endpoint: str = _setting(
         "https://query.wikidata.org/sparql",
-        help="Wikidata Query Service endpoint used by `cica-kg wikidata check`.",
+        help="Wikidata Query Service endpoint: used by `cica-kg wikidata check`, and SERVICE "
+        "calls to https://query.wikidata.org/sparql go there (set it to a mirror).",
     )
     wikidata_timeout: float = _setting(
         60.0, help="Seconds to wait for one Wikidata Query Service response."

@@ -146,3 +146,38 @@ def _resolve(iri: str, base: str | None) -> str | None:
     if base is None:
         return None
     return urljoin(base, iri)
+
+
+def redirect_services(text: str, mapping: dict[str, str], prefixes: dict[str, str]) -> str:
+    """The query with SERVICE targets in `mapping` replaced by their mapped IRIs (a mirror or
+    a local stand-in of a remote endpoint). Run after the allowlist check, on the original
+    IRIs. Text with \\u escapes is returned unchanged (its positions would shift)."""
+    if not mapping or _UNICODE_ESCAPE.search(text):
+        return text
+    matches = [m for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
+    known = dict(prefixes)
+    for i, m in enumerate(matches[:-2]):
+        if m.group().upper() == "PREFIX" and matches[i + 1].lastgroup == "pname":
+            if matches[i + 2].lastgroup == "iri":
+                known[matches[i + 1].group()[:-1]] = matches[i + 2].group()[1:-1]
+    out, last = [], 0
+    for i, m in enumerate(matches):
+        if m.lastgroup != "word" or m.group().upper() != "SERVICE":
+            continue
+        k = i + 1
+        if k < len(matches) and matches[k].group().upper() == "SILENT":
+            k += 1
+        if k >= len(matches):
+            continue
+        target = matches[k]
+        iri = None
+        if target.lastgroup == "iri":
+            iri = target.group()[1:-1]
+        elif target.lastgroup == "pname":
+            prefix, _, local = target.group().partition(":")
+            iri = known[prefix] + local if prefix in known else None
+        if iri in mapping:
+            out.append(text[last : target.start()] + f"<{mapping[iri]}>")
+            last = target.end()
+    out.append(text[last:])
+    return "".join(out)

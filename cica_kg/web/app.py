@@ -6,7 +6,9 @@ import logging
 
 from flask import Flask, Response, current_app
 
+from ..canned import compact
 from ..engine import TRUNCATED_HEADER, Engine
+from ..namespaces import PREFIXES
 from ..settings import Settings
 from . import errors
 
@@ -20,12 +22,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import pages, sparql
+    from . import pages, queries, sparql
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(queries.blueprint)
     errors.install(app)
     app.add_template_filter(_local_path(settings), "local_path")
+    app.add_template_filter(lambda iri: compact(iri, PREFIXES), "compact")
     app.after_request(_cors)
     logging.getLogger("cica_kg").setLevel(logging.INFO)
     return app
@@ -46,7 +50,7 @@ def _local_path(settings: Settings):  # type: ignore[no-untyped-def]
 
     def local_path(iri: str) -> str:
         if iri.startswith(settings.base_iri):
-            return "/" + iri[len(settings.base_iri) :].replace("#", "#")
+            return "/" + iri[len(settings.base_iri) :]
         return iri
 
     return local_path

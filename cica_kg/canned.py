@@ -1,0 +1,254 @@
+"""Canned queries: `queries/<name>.rq` files with a comment header (title, description,
+typed parameters, tags). Parameters become typed RDF terms bound by pyoxigraph
+substitutions, never pasted into the query text. See docs/canned-queries.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import errors
+from .namespaces import ID
+from .sparql_text import inspect_query
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAM_TYPES = {"date", "year", "state", "iri", "string"}
+EXAMPLES_BASE = "https://w3id.org/cica-kg/query/"
+ENDPOINT_IRI = "https://w3id.org/cica-kg/sparql"
+
+
+class CatalogueError(Exception):
+    """A canned query file whose header is malformed."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: str  # "today", "required", "optional" or a value
+    example: str
+    help: str
+
+    @property
+    def required(self) -> bool:
+        return self.default == "required"
+
+    def expected(self) -> str:
+        return {
+            "date": "a date YYYY-MM-DD",
+            "year": "a year YYYY",
+            "state": "the ISO 3166-1 alpha-3 code of a state in the graph, e.g. KAZ",
+            "iri": "an absolute IRI",
+            "string": "text",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    tags: tuple[str, ...]
+    text: str
+    form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE
+
+    @property
+    def iri(self) -> str:
+        return EXAMPLES_BASE + self.name
+
+    @property
+    def federated(self) -> bool:
+        return bool(inspect_query(self.text).services)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def parse(path: Path, strict: bool = True) -> CannedQuery:
+    """A canned query from its file; CatalogueError if its header is malformed. With
+    strict=False (ad-hoc files given to the CLI) title and description may be missing."""
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "tags": []}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        m = re.match(r"#\s?(title|description|param|tags):\s*(.*)$", line)
+        if m:
+            last = m.group(1)
+            fields[last].append(m.group(2).strip())
+        elif re.match(r"#\s{2,}\S", line) and last == "description":
+            fields["description"][-1] += " " + line[1:].strip()
+    if not strict:
+        fields["title"] = fields["title"][:1] or [path.stem]
+        fields["description"] = fields["description"][:1] or [""]
+    if len(fields["title"]) != 1 or not fields["title"][0]:
+        raise CatalogueError(f"{path}: needs exactly one '# title:' line")
+    if len(fields["description"]) != 1:
+        raise CatalogueError(f"{path}: needs exactly one '# description:' line")
+    params = []
+    for raw in fields["param"]:
+        parts = [p.strip() for p in raw.split("|")]
+        if len(parts) != 5 or parts[1] not in PARAM_TYPES:
+            raise CatalogueError(
+                f"{path}: param must be 'NAME | TYPE | DEFAULT | EXAMPLE | HELP' with TYPE one "
+                f"of {', '.join(sorted(PARAM_TYPES))}: {raw!r}"
+            )
+        params.append(Param(*parts))
+    tags = tuple(t.strip() for t in ",".join(fields["tags"]).split(",") if t.strip())
+    info = inspect_query(text)
+    if info.form is None or info.is_update:
+        raise CatalogueError(f"{path}: not a SPARQL query")
+    return CannedQuery(
+        name=path.stem,
+        title=fields["title"][0],
+        description=fields["description"][0],
+        params=tuple(params),
+        tags=tags,
+        text=text,
+        form=info.form,
+    )
+
+
+def load_catalogue(queries_dir: Path) -> dict[str, CannedQuery]:
+    """Every canned query of `queries_dir` (not its checks/), by name."""
+    return {q.name: q for q in (parse(p) for p in sorted(queries_dir.glob("*.rq")))}
+
+
+def bind(
+    query: CannedQuery, raw: dict[str, str], known_states: set[str] | None = None
+) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Typed RDF terms for the given parameter values (defaults applied).
+
+    Raises errors.BadRequest naming the parameter and the expected form; `known_states`
+    (ISO alpha-3 codes) lets `state` parameters be checked against the graph."""
+    unknown = sorted(set(raw) - {p.name for p in query.params})
+    if unknown:
+        names = ", ".join(p.name for p in query.params) or "none"
+        raise errors.BadRequest(
+            f"unknown parameter {unknown[0]!r} for query {query.name!r}; parameters: {names}"
+        )
+    bound: dict[str, ox.NamedNode | ox.Literal] = {}
+    for p in query.params:
+        value = raw.get(p.name, "").strip()
+        if not value:
+            if p.default == "required":
+                raise errors.BadRequest(
+                    f"parameter {p.name!r} is required: give {p.expected()} (e.g. {p.example})"
+                )
+            if p.default == "optional":
+                continue
+            value = dt.date.today().isoformat() if p.default == "today" else p.default
+        bound[p.name] = _term(p, value, known_states)
+    return bound
+
+
+def _term(p: Param, value: str, known_states: set[str] | None) -> ox.NamedNode | ox.Literal:
+    def bad() -> errors.BadRequest:
+        return errors.BadRequest(
+            f"parameter {p.name!r} must be {p.expected()} (e.g. {p.example}); got {value!r}"
+        )
+
+    if p.type == "date":
+        try:
+            return ox.Literal(
+                dt.date.fromisoformat(value).isoformat(), datatype=ox.NamedNode(XSD + "date")
+            )
+        except ValueError:
+            raise bad() from None
+    if p.type == "year":
+        if not re.fullmatch(r"-?\d{1,4}", value):
+            raise bad()
+        return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+    if p.type == "state":
+        code = value.upper()
+        if not re.fullmatch(r"[A-Z]{3}", code) or (
+            known_states is not None and code not in known_states
+        ):
+            raise bad()
+        return ox.NamedNode(f"{ID}state/{code}")
+    if p.type == "iri":
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*", value):
+            raise bad()
+        return ox.NamedNode(value)
+    return ox.Literal(value)
+
+
+def examples_rdf(
+    catalogue: dict[str, CannedQuery], endpoint: str = ENDPOINT_IRI
+) -> list[ox.Triple]:
+    """The catalogue as SPARQL examples (the SIB sparql-examples convention): each query an
+    sh:SPARQLExecutable with its text, label, comment, keywords and target endpoint."""
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    sh = "http://www.w3.org/ns/shacl#"
+    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
+    schema = "https://schema.org/"
+    prop = {
+        "SELECT": "select",
+        "ASK": "ask",
+        "CONSTRUCT": "construct",
+        "DESCRIBE": "describe",
+    }
+    kind = {
+        "SELECT": "SPARQLSelectExecutable",
+        "ASK": "SPARQLAskExecutable",
+        "CONSTRUCT": "SPARQLConstructExecutable",
+        "DESCRIBE": "SPARQLDescribeExecutable",
+    }
+    triples = []
+    for q in catalogue.values():
+        node = ox.NamedNode(q.iri)
+        triples += [
+            ox.Triple(node, rdf_type, ox.NamedNode(sh + "SPARQLExecutable")),
+            ox.Triple(node, rdf_type, ox.NamedNode(sh + kind[q.form])),
+            ox.Triple(node, ox.NamedNode(rdfs + "label"), ox.Literal(q.title, language="en")),
+            ox.Triple(
+                node, ox.NamedNode(rdfs + "comment"), ox.Literal(q.description, language="en")
+            ),
+            ox.Triple(node, ox.NamedNode(sh + prop[q.form]), ox.Literal(q.text)),
+            ox.Triple(node, ox.NamedNode(schema + "target"), ox.NamedNode(endpoint)),
+            ox.Triple(node, ox.NamedNode(schema + "identifier"), ox.Literal(q.name)),
+        ]
+        triples += [
+            ox.Triple(node, ox.NamedNode(schema + "keywords"), ox.Literal(tag)) for tag in q.tags
+        ]
+    return triples
+
+
+def compact(iri: str, prefixes: dict[str, str]) -> str:
+    """prefix:local for an IRI in a known namespace (for tables meant for people)."""
+    for prefix, ns in prefixes.items():
+        if iri.startswith(ns) and re.fullmatch(r"[\w.\-/]*", iri[len(ns) :]):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
+
+
+def table(doc: dict[str, Any], prefixes: dict[str, str], width: int = 60) -> str:
+    """SPARQL JSON results as an aligned text table."""
+    if "boolean" in doc:
+        return "true" if doc["boolean"] else "false"
+    variables: list[str] = list(doc["head"]["vars"])
+    rows = []
+    for binding in doc["results"]["bindings"]:
+        row = []
+        for v in variables:
+            term = binding.get(v)
+            if term is None:
+                row.append("")
+            elif term["type"] == "uri":
+                row.append(compact(term["value"], prefixes))
+            else:
+                row.append(term["value"])
+        rows.append([c if len(c) <= width else c[: width - 1] + "…" for c in row])
+    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(line.rstrip() for line in lines)

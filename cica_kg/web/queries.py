@@ -1,0 +1,126 @@
+"""/queries: the canned-query catalogue as pages, JSON and CSV, and as SPARQL examples."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+
+from .. import canned, errors, formats
+from ..canned import CannedQuery
+from ..namespaces import PREFIXES
+from .app import get_engine, get_settings
+from .pages import NAV_LINKS
+from .sparql import answer_response, choose_format, matches, not_modified
+
+blueprint = Blueprint("queries", __name__)
+NAV_LINKS.append(("queries.index", "Canned queries"))
+
+
+def catalogue() -> dict[str, CannedQuery]:
+    return canned.load_catalogue(get_settings().queries_dir)
+
+
+def find(name: str) -> CannedQuery:
+    query = catalogue().get(name)
+    if query is None:
+        raise errors.NotFound(f"there is no canned query named {name!r}; see /queries")
+    return query
+
+
+@blueprint.route("/queries")
+@blueprint.route("/queries.json", endpoint="index_json")
+def index() -> Response | str:
+    queries = list(catalogue().values())
+    if request.path.endswith(".json"):
+        return Response(
+            json.dumps(
+                [
+                    {
+                        "name": q.name,
+                        "title": q.title,
+                        "description": q.description,
+                        "tags": list(q.tags),
+                        "parameters": [p.__dict__ for p in q.params],
+                        "url": url_for("queries.show", name=q.name, _external=True),
+                    }
+                    for q in queries
+                ],
+                indent=1,
+            ),
+            mimetype="application/json",
+        )
+    return render_template("queries.html", queries=queries)
+
+
+def _params() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k != "format" and v.strip()}
+
+
+@blueprint.route("/queries/<name>.json", defaults={"suffix": "json"})
+@blueprint.route("/queries/<name>.csv", defaults={"suffix": "csv"})
+@blueprint.route("/queries/<name>.tsv", defaults={"suffix": "tsv"})
+@blueprint.route("/queries/<name>.xml", defaults={"suffix": "xml"})
+def data(name: str, suffix: str) -> Response:
+    query = find(name)
+    fmt = choose_format(query.form, suffix)
+    answer = get_engine().run_canned(query, _params(), fmt.name)
+    if matches(answer.etag):
+        return not_modified(answer.etag)
+    return answer_response(answer)
+
+
+@blueprint.route("/queries/<name>")
+def show(name: str) -> Response | str:
+    query = find(name)
+    if request.args.get("format"):
+        fmt = choose_format(query.form, request.args["format"])
+        return answer_response(get_engine().run_canned(query, _params(), fmt.name))
+    params = _params()
+    error, result = None, None
+    missing = [p.name for p in query.params if p.required and p.name not in params]
+    status = 200
+    if not missing:
+        try:
+            answer = get_engine().run_canned(query, params, "json")
+            result = json.loads(answer.body)
+            result["truncated"] = answer.truncated
+        except errors.BadRequest as exc:
+            error, status = exc.message, exc.status
+    args: dict[str, Any] = dict(params)
+    csv_url = url_for("queries.data", name=name, suffix="csv", _external=True, **args)
+    page = render_template(
+        "query.html",
+        query=query,
+        values=params,
+        result=result,
+        error=error,
+        editor_url=url_for("sparql.endpoint") + "#query=" + quote(query.text),
+        json_url=url_for("queries.data", name=name, suffix="json", **args),
+        csv_url=url_for("queries.data", name=name, suffix="csv", **args),
+        curl=f"curl {shlex.quote(csv_url)}",
+        prefixes=PREFIXES,
+        share_url=url_for("queries.show", name=name, _external=True)
+        + ("?" + urlencode(params) if params else ""),
+    )
+    return Response(page, status=status, mimetype="text/html")
+
+
+@blueprint.route("/.well-known/sparql-examples")
+def examples() -> Response:
+    """The catalogue as RDF (SIB sparql-examples convention), Turtle by default."""
+    fmt = choose_format("CONSTRUCT", request.args.get("format"))
+    if fmt.kind != "graph":
+        raise errors.NotAcceptable(
+            "offered: " + ", ".join(f.media_type for f in formats.GRAPH_FORMATS)
+        )
+    endpoint = url_for("sparql.endpoint", _external=True)
+    triples = canned.examples_rdf(catalogue(), endpoint)
+    prefixes = {k: PREFIXES[k] for k in ("rdfs", "schema", "sh")}
+    assert fmt.rdf is not None
+    body = ox.serialize(triples, format=fmt.rdf, prefixes=prefixes) or b""
+    return Response(body, content_type=fmt.content_type)
