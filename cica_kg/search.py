@@ -14,7 +14,7 @@ SELECT ?resource ?label ?name WHERE {
   ?resource rdfs:label ?label .
   FILTER(STRSTARTS(STR(?resource), "https://w3id.org/cica-kg/id/"))
   FILTER(LANGMATCHES(LANG(?label), "en"))
-  { BIND(?label AS ?name) } UNION { ?resource skos:altLabel ?name }
+  { ?resource rdfs:label ?name } UNION { ?resource skos:altLabel ?name }
 }
 """
 
