@@ -125,3 +125,12 @@ def server(built_settings: Settings) -> Iterator[Server]:
     srv = start_server(built_settings, workers=2, threads=8)
     yield srv
     stop_server(srv)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Keep each phase's report on the test item, so fixtures can see a failure (the
+    browser tests take a screenshot then)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
