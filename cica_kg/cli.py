@@ -36,10 +36,19 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option(
         "--queries-dir", type=PathOption, help="Queries directory [env CICA_KG_QUERIES_DIR]."
     )
+    @click.option(
+        "--engine",
+        metavar="URL",
+        help="Query this remote SPARQL 1.1 endpoint, not the embedded store [env CICA_KG_ENGINE].",
+    )
     @functools.wraps(func)
-    def wrapper(store, data_dir, ontology_dir, queries_dir, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(store, data_dir, ontology_dir, queries_dir, engine, **kwargs):  # type: ignore[no-untyped-def]
         settings = Settings.from_env(
-            store=store, data_dir=data_dir, ontology_dir=ontology_dir, queries_dir=queries_dir
+            store=store,
+            data_dir=data_dir,
+            ontology_dir=ontology_dir,
+            queries_dir=queries_dir,
+            engine=engine,
         )
         return func(settings, **kwargs)
 
@@ -134,6 +143,11 @@ def serve(
     settings = settings.replace(
         host=host, port=port, workers=workers, threads=threads, query_timeout=query_timeout
     )
+    if settings.engine:
+        click.echo(f"queries go to the remote engine {settings.engine}", err=True)
+        click.echo(f"serving http://{settings.host}:{settings.port}/sparql", err=True)
+        run_server(settings)
+        return
     try:
         result = building.build(settings)
     except (LoadError, ValidationError) as exc:
@@ -178,7 +192,7 @@ def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...]
     try:
         query = _find_query(settings, name_or_file)
         raw = dict(_split_param(p) for p in params)
-        engine = Engine(settings, pool=InlinePool())
+        engine = Engine(settings, pool=None if settings.engine else InlinePool())
         answer = engine.run_canned(query, raw, "json" if fmt == "table" else fmt)
     except (errors.CicaError, canned.CatalogueError) as exc:
         fail(f"error: {exc}")

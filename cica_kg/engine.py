@@ -25,20 +25,23 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import canned, errors, formats, results
+from . import __version__, canned, errors, formats, results
 from .build import CURRENT, BuildInfo, current_build
 from .namespaces import PREFIXES
 from .settings import Settings
-from .sparql_text import QueryInfo, inspect_query, redirect_services
+from .sparql_text import QueryInfo, inspect_query, redirect_services, substitute, with_prefixes
 
 log = logging.getLogger(__name__)
 
 SLOW_QUERY_SECONDS = 0.25
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+REMOTE_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+REMOTE_TOTAL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 STATE_CODES = """
 PREFIX cica: <https://w3id.org/cica-kg/ontology#>
 SELECT ?code WHERE { ?state a cica:State ; cica:iso3166Alpha3 ?code }
@@ -225,6 +228,104 @@ class InlinePool:
         self._stores.clear()
 
 
+class RemotePool:
+    """Runs queries on a remote SPARQL 1.1 endpoint (QLever, Virtuoso, `oxigraph serve`…)
+    instead of the embedded store: the same limits and SERVICE policy apply before a query
+    leaves (the Engine checks), and answers are re-written here so that formats, row limits
+    and errors behave as with the embedded store."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"CICA-KG/{__version__}"
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.session.close()
+
+    def post(self, query: str, accept: str, timeout: float, **params: Any) -> Any:
+        import requests
+
+        try:
+            response = self.session.post(
+                self.url,
+                data={"query": query, **params},
+                headers={"Accept": accept},
+                timeout=timeout,
+            )
+        except requests.Timeout:
+            raise errors.QueryTimeout(
+                f"the query engine did not answer within {timeout:g} s (query_timeout)"
+            ) from None
+        except requests.RequestException as exc:
+            raise errors.UpstreamError(f"the query engine cannot be reached: {exc}") from None
+        if response.status_code == 400:
+            raise errors.BadRequest(f"the query engine refused the query: {response.text[:2000]}")
+        if response.status_code != 200:
+            raise errors.UpstreamError(
+                f"the query engine answered HTTP {response.status_code}: {response.text[:500]}"
+            )
+        return response
+
+    def run(self, store_path: str, job: Job, timeout: float) -> Answer:
+        info = inspect_query(job.query)
+        text = substitute(job.query, {k: str(v) for k, v in job.substitutions})
+        params = {
+            "default-graph-uri": list(job.default_graphs),
+            "named-graph-uri": list(job.named_graphs),
+        }
+        fmt = _format(job.format_name)
+        if info.form in ("SELECT", "ASK"):
+            doc = self.post(
+                with_prefixes(text, PREFIXES), "application/sparql-results+json", timeout, **params
+            ).json()
+            if "boolean" in doc:
+                return Answer(
+                    results.write_boolean(bool(doc["boolean"]), fmt),
+                    fmt.content_type,
+                    "ASK",
+                    1,
+                    False,
+                )
+            variables = doc["head"]["vars"]
+            rows = [
+                tuple(_term(b.get(v)) for v in variables)
+                for b in doc["results"]["bindings"][: job.max_rows + 1]
+            ]
+            truncated = len(rows) > job.max_rows
+            rows = rows[: job.max_rows]
+            body = results.write_solutions(variables, rows, fmt)
+            return Answer(body, fmt.content_type, "SELECT", len(rows), truncated)
+        response = self.post(
+            with_prefixes(text, PREFIXES), "application/n-triples", timeout, **params
+        )
+        triples = _take(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES), job.max_rows)
+        truncated = len(triples) > job.max_rows
+        triples = triples[: job.max_rows]
+        body = results.write_triples(triples, fmt, PREFIXES)
+        return Answer(body, fmt.content_type, "CONSTRUCT", len(triples), truncated)
+
+
+def _term(value: dict[str, Any] | None) -> Any:
+    """A pyoxigraph term from a SPARQL JSON term."""
+    if value is None:
+        return None
+    kind = value["type"]
+    if kind == "uri":
+        return ox.NamedNode(value["value"])
+    if kind == "bnode":
+        return ox.BlankNode(value["value"])
+    if "xml:lang" in value:
+        return ox.Literal(value["value"], language=value["xml:lang"])
+    if "datatype" in value:
+        return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
+    return ox.Literal(value["value"])
+
+
 class QueryPool:
     """Child processes that run queries with a hard deadline.
 
@@ -352,9 +453,16 @@ class ResultCache:
 class Engine:
     """Limits, SERVICE policy, caching; runs queries on the published build."""
 
-    def __init__(self, settings: Settings, pool: QueryPool | InlinePool | None = None):
+    def __init__(self, settings: Settings, pool: QueryPool | InlinePool | RemotePool | None = None):
         self.settings = settings
-        self.pool = pool or QueryPool(settings.query_workers, settings.threads)
+        if pool is None:
+            pool = (
+                RemotePool(settings.engine)
+                if settings.engine
+                else QueryPool(settings.query_workers, settings.threads)
+            )
+        self.pool = pool
+        self._remote_checked = 0.0
         self.cache = ResultCache(settings.cache_entries)
         self._build_lock = threading.Lock()
         self._build_target: str | None = None
@@ -363,7 +471,10 @@ class Engine:
     # -- the published build ----------------------------------------------------------
 
     def build(self) -> BuildInfo:
-        """The current build, re-read when the `current` link changes."""
+        """The current build, re-read when the `current` link changes (for a remote engine:
+        its graph sizes, re-read every cache_max_age seconds)."""
+        if isinstance(self.pool, RemotePool):
+            return self._remote_build(self.pool)
         try:
             target = os.readlink(self.settings.store / CURRENT)
         except OSError:
@@ -374,6 +485,27 @@ class Engine:
                 if info is None:
                     raise errors.Unavailable("no published build; run `cica-kg build`")
                 self._build, self._build_target = info, target
+            return self._build
+
+    def _remote_build(self, pool: RemotePool) -> BuildInfo:
+        with self._build_lock:
+            fresh = time.monotonic() - self._remote_checked < self.settings.cache_max_age
+            if self._build is not None and fresh:
+                return self._build
+            accept = "application/sparql-results+json"
+            timeout = self.settings.query_timeout
+            rows = pool.post(REMOTE_GRAPHS, accept, timeout).json()["results"]["bindings"]
+            graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+            total = pool.post(REMOTE_TOTAL, accept, timeout).json()["results"]["bindings"]
+            digest = hashlib.sha256(json.dumps([pool.url, graphs]).encode()).hexdigest()
+            self._build = BuildInfo(
+                build_id="remote-" + digest[:12],
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                path=Path(pool.url),
+                triples=int(total[0]["n"]["value"]) if total else 0,
+                graphs=dict(sorted(graphs.items())),
+            )
+            self._remote_checked = time.monotonic()
             return self._build
 
     # -- checks ---------------------------------------------------------------------------

@@ -181,3 +181,51 @@ def redirect_services(text: str, mapping: dict[str, str], prefixes: dict[str, st
             last = target.end()
     out.append(text[last:])
     return "".join(out)
+
+
+def substitute(text: str, bindings: dict[str, str]) -> str:
+    """The query with each variable in `bindings` replaced by an RDF term (N-Triples syntax,
+    as pyoxigraph's str() writes it), for engines that have no substitution API (remote
+    SPARQL endpoints). In the SELECT clause `?v` becomes `(term AS ?v)`, so the column stays.
+
+    The terms come from typed, validated values (canned-query parameters), serialized by
+    pyoxigraph, so nothing the user typed reaches the query text unescaped."""
+    if not bindings:
+        return text
+    out, last, in_projection, in_modifier = [], 0, False, False
+    for m in _TOKEN.finditer(text):
+        kind, value = m.lastgroup, m.group()
+        word = value.upper() if kind == "word" else ""
+        if word == "SELECT":
+            in_projection = True
+        elif in_projection and (value == "{" or word in ("WHERE", "FROM")):
+            in_projection = False
+        if word == "BY":  # ORDER BY / GROUP BY: a bare term is no condition, (term) is
+            in_modifier = True
+        elif word in ("LIMIT", "OFFSET", "VALUES", "HAVING") or value in ("{", "}"):
+            in_modifier = False
+        if kind == "var" and value[1:] in bindings:
+            term = bindings[value[1:]]
+            if in_projection:
+                replacement = f"({term} AS {value})"
+            elif in_modifier:
+                replacement = f"({term})"
+            else:
+                replacement = term
+            out.append(text[last : m.start()] + replacement)
+            last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
+    """The query with PREFIX declarations added for the known prefixes it does not declare
+    (remote engines do not pre-declare ours)."""
+    declared = {
+        toks[i + 1][1][:-1]
+        for toks in [tokens(text)]
+        for i in range(len(toks) - 1)
+        if toks[i][0] == "word" and toks[i][1].upper() == "PREFIX" and toks[i + 1][0] == "pname"
+    }
+    lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p not in declared]
+    return "".join(lines) + text
