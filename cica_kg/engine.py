@@ -39,6 +39,7 @@ from .sparql_text import QueryInfo, inspect_query, redirect_services, substitute
 log = logging.getLogger(__name__)
 
 SLOW_QUERY_SECONDS = 0.25
+MAX_NESTING = 200  # deeper nesting overflows the query parser's stack (seen at ~3,000)
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 REMOTE_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 REMOTE_TOTAL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -521,6 +522,10 @@ class Engine:
         if not query.strip():
             raise errors.BadRequest("the query is empty")
         info = inspect_query(query, PREFIXES)
+        if info.depth > MAX_NESTING:
+            raise errors.BadRequest(
+                f"the query nests brackets {info.depth} deep; the limit is {MAX_NESTING}"
+            )
         if info.is_update:
             raise errors.Forbidden(
                 f"SPARQL Update ({info.form}) is not allowed: this endpoint is read-only"

@@ -49,6 +49,7 @@ class QueryInfo:
     is_update: bool = False
     has_dataset_clause: bool = False  # FROM / FROM NAMED in the query itself
     services: list[ServiceCall] = field(default_factory=list)
+    depth: int = 0  # deepest nesting of { ( [ brackets
 
 
 def _decode_escapes(text: str) -> str:
@@ -78,7 +79,7 @@ def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInf
     `prefixes` are the prefixes the engine pre-declares, used when a SERVICE target is a
     prefixed name the query does not declare itself."""
     toks = tokens(text)
-    info = QueryInfo()
+    info = QueryInfo(depth=nesting_depth(toks))
     known = dict(prefixes or {})
     base: str | None = None
     i = 0
@@ -117,6 +118,19 @@ def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInf
         elif upper == "SERVICE":
             info.services.append(_service_target(toks, j + 1, known, base))
     return info
+
+
+def nesting_depth(toks: list[tuple[str, str]]) -> int:
+    """The deepest bracket nesting: the parser recurses on it, and very deep nesting
+    overflows its stack, so the engine refuses it first."""
+    depth = deepest = 0
+    for kind, value in toks:
+        if kind == "other" and value in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "other" and value in "})]":
+            depth -= 1
+    return deepest
 
 
 def _service_target(
