@@ -223,3 +223,13 @@ def _split_param(raw: str) -> tuple[str, str]:
 
 def main() -> None:
     cli(prog_name="cica-kg")
+
+
+def _register() -> None:
+    """Command groups that live in their own modules (they import this one)."""
+    from .cli_wikidata import wikidata
+
+    cli.add_command(wikidata)
+
+
+_register()

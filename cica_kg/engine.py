@@ -5,13 +5,12 @@ from the cache when it can, and runs the query where it can be stopped.
 Where queries run: pyoxigraph has no timeout and cannot be interrupted from Python, so each
 query runs in a child process (`QueryPool`) that opens the published build read-only; a
 query past its deadline gets its process killed (SIGKILL; the CPU work really ends) and a
-fresh process takes its place. A query still running after `SLOW_QUERY_SECONDS` has its
-process's CPU priority lowered, so short queries keep their latency while a long one runs;
-such a process is retired after its job."""
+fresh process takes its place. A query that has used `SLOW_QUERY_SECONDS` of CPU has its
+process's CPU priority lowered once it has burnt that much CPU, so short queries keep their
+latency while a long one runs; such a process is retired after its job."""
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import hashlib
 import json
@@ -164,20 +163,27 @@ def _format(name: str) -> formats.Format:
 # ---------------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this process when its parent dies, even mid-query."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+def _exit_with_parent() -> None:
+    """End this process when its parent is gone, even mid-query (pyoxigraph releases the
+    GIL while it works, so this thread runs). PR_SET_PDEATHSIG would be simpler, but it
+    fires when the *thread* that started the child ends, and pool threads come and go."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _child_main(conn: Connection) -> None:
-    _die_with_parent()
+    _exit_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     stores: dict[str, ox.Store] = {}
+    conn.send(("ready",))
     while True:
         try:
             store_path, job = conn.recv()
@@ -327,11 +333,27 @@ def _term(value: dict[str, Any] | None) -> Any:
     return ox.Literal(value["value"])
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time a process has used (Linux /proc; 0 elsewhere). Priority is lowered by the
+    CPU a query burns, not by its wall time, which contention alone can stretch."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 class QueryPool:
     """Child processes that run queries with a hard deadline.
 
-    `size` processes are started up front; when all are busy another is started, up to
-    `max_size` (the number of request threads, so no request waits for a process)."""
+    `size` processes are started up front; when all are busy another is started in the
+    background, up to `max_size` (the number of request threads, so no request waits long
+    for a process). A process joins the idle queue only once it has imported everything and
+    said it is ready, so the time limit measures the query, not the process start."""
 
     def __init__(self, size: int, max_size: int):
         self.size, self.max_size = max(1, size), max(1, size, max_size)
@@ -339,16 +361,32 @@ class QueryPool:
         self._idle: queue.LifoQueue[_Process] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
-        self._pid = os.getpid()
 
     def start(self) -> None:
+        """Bring the pool up to `size` processes (in the background)."""
         with self._lock:
-            missing = self.size - self._count
-            self._count += max(0, missing)
-        for _ in range(max(0, missing)):
-            self._idle.put(_Process(self._ctx))
+            missing = max(0, self.size - self._count)
+            self._count += missing
+        for _ in range(missing):
+            self._spawn()
 
-    def _checkout(self, deadline: float) -> _Process:
+    def _spawn(self) -> None:
+        def boot() -> None:
+            proc = _Process(self._ctx)
+            try:
+                if proc.conn.poll(60) and proc.conn.recv() == ("ready",):
+                    self._idle.put(proc)
+                    return
+            except (EOFError, OSError):
+                pass
+            log.error("a query process failed to start")
+            proc.kill()
+            with self._lock:
+                self._count -= 1
+
+        threading.Thread(target=boot, daemon=True).start()
+
+    def _checkout(self, wait: float) -> _Process:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -358,9 +396,9 @@ class QueryPool:
             if grow:
                 self._count += 1
         if grow:
-            return _Process(self._ctx)
+            self._spawn()
         try:
-            return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            return self._idle.get(timeout=wait)
         except queue.Empty:
             raise errors.Unavailable(
                 "all query processes are busy; try again shortly", headers={"Retry-After": "5"}
@@ -378,20 +416,23 @@ class QueryPool:
         threading.Thread(target=replace, daemon=True).start()
 
     def run(self, store_path: str, job: Job, timeout: float) -> Answer:
+        proc = self._checkout(wait=timeout)
         deadline = time.monotonic() + timeout
-        proc = self._checkout(deadline)
         try:
             proc.conn.send((store_path, job))
-            if not proc.conn.poll(min(SLOW_QUERY_SECONDS, max(0.0, deadline - time.monotonic()))):
-                self._lower_priority(proc)
-                if not proc.conn.poll(max(0.0, deadline - time.monotonic())):
+            cpu_at_start = _cpu_seconds(proc.process.pid)
+            while not proc.conn.poll(min(0.05, max(0.0, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline:
                     self._retire(proc)
                     raise errors.QueryTimeout(
                         f"the query was stopped after {timeout:g} s, the time limit of this "
                         "endpoint (query_timeout); add a LIMIT or narrow the query"
                     )
+                used = _cpu_seconds(proc.process.pid) - cpu_at_start
+                if not proc.niced and used > SLOW_QUERY_SECONDS:
+                    self._lower_priority(proc)
             reply = proc.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
+        except (EOFError, OSError) as exc:
             self._retire(proc)
             raise RuntimeError(f"query process died: {exc}") from None
         if proc.niced:
