@@ -12,7 +12,7 @@ import click
 
 from . import errors
 from . import wikidata as wd
-from .cli import fail, store_options
+from .cli_common import fail, store_options
 from .settings import Settings
 
 QID_HELP = "Wikidata item ID (Q…)"
