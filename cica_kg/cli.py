@@ -12,6 +12,7 @@ from . import build as building
 from . import canned, errors
 from . import stats as stats_mod
 from .cli_common import fail, report_problems, store_options
+from .cli_export import export
 from .cli_wikidata import wikidata
 from .engine import Engine, InlinePool
 from .loading import LoadError
@@ -172,6 +173,7 @@ def _split_param(raw: str) -> tuple[str, str]:
     return name.strip(), value
 
 
+cli.add_command(export)
 cli.add_command(wikidata)
 
 

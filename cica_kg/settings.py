@@ -18,37 +18,48 @@ def _default_store() -> Path:
     return Path(base) / "cica-kg" / "store"
 
 
-def _setting(default: Any = dataclasses.MISSING, *, help: str, factory: Any = None) -> Any:
+def _setting(
+    default: Any = dataclasses.MISSING, *, help: str, factory: Any = None, shown: str = ""
+) -> Any:
+    """A field with its help text; `shown` is how the docs write a computed default."""
+    metadata = {"help": help, "shown": shown}
     if factory is not None:
-        return field(default_factory=factory, metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class Settings:
     store: Path = _setting(
         factory=_default_store,
+        shown="$XDG_DATA_HOME/cica-kg/store (~/.local/share/cica-kg/store)",
         help="Directory of the published store (builds/ and the `current` link live inside).",
     )
     data_dir: Path = _setting(
-        factory=resources.data_dir, help="Directory of the data Turtle files (data/*.ttl)."
+        factory=resources.data_dir,
+        shown="the bundled data/",
+        help="Directory of the data Turtle files (data/*.ttl).",
     )
     ontology_dir: Path = _setting(
         factory=resources.ontology_dir,
+        shown="the bundled ontology/",
         help="Directory of the ontology and SHACL shapes (ontology/*.ttl).",
     )
     queries_dir: Path = _setting(
         factory=resources.queries_dir,
+        shown="the bundled queries/",
         help="Directory of the canned queries (queries/*.rq) and checks (queries/checks/).",
     )
     host: str = _setting("127.0.0.1", help="Address the HTTP server listens on.")
     port: int = _setting(8000, help="Port the HTTP server listens on.")
     workers: int = _setting(
-        2, help="Web worker processes (each opens the store read-only and runs its own query pool)."
+        2, help="Web worker processes of gunicorn (each runs its own pool of query processes)."
     )
     threads: int = _setting(8, help="Request threads per web worker.")
     query_workers: int = _setting(
-        2, help="Query processes per web worker; a query over the time limit kills its process."
+        2,
+        help="Query processes started per web worker (more start on demand, up to `threads`); "
+        "each opens the store read-only; a query over the time limit has its process killed.",
     )
     query_timeout: float = _setting(
         10.0, help="Seconds a SPARQL query may run before it is stopped (HTTP 503)."
@@ -73,7 +84,7 @@ class Settings:
         "`CICA-KG-Result-Truncated` header.",
     )
     max_result_bytes: int = _setting(
-        50_000_000, help="Largest serialized result, in bytes (HTTP 507 beyond)."
+        50_000_000, help="Largest serialized result, in bytes (HTTP 422 beyond)."
     )
     cache_entries: int = _setting(
         1024, help="Query results kept in each worker's in-process cache (0 disables it)."
@@ -87,8 +98,8 @@ class Settings:
     )
     public_url: str = _setting(
         "",
-        help="Public URL of this server (e.g. https://cica.example.org); default: the "
-        "request's own host.",
+        help="Public URL of this server, written into the VoID of exported dumps (download "
+        "URLs, SPARQL endpoint); empty: the graph's base IRI.",
     )
     engine: str = _setting(
         "",
@@ -107,11 +118,18 @@ class Settings:
         4, help="Retries on HTTP 429 and 5xx from Wikidata, with backoff (Retry-After honoured)."
     )
     dumps_dir: Path | None = _setting(
-        None, help="Directory of the RDF dumps served at /dumps/ (default: <store>/dumps)."
+        None, shown="<store>/dumps", help="Directory of the RDF dumps served at /dumps/."
     )
     keep_builds: int = _setting(
         3, help="Complete builds kept in <store>/builds (the current one included)."
     )
+
+    def __post_init__(self) -> None:
+        # Paths given as strings (from code or tests) become Path objects.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if "Path" in str(f.type) and isinstance(value, str):
+                object.__setattr__(self, f.name, Path(value))
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied (None values are ignored, as unset CLI flags)."""
@@ -152,8 +170,8 @@ def documented() -> list[tuple[str, str, str]]:
     """(environment variable, default, help) for every setting, for the docs and --help."""
     rows = []
     for f in fields(Settings):
-        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            default = "(see help)"
+        if f.metadata["shown"]:
+            default = f.metadata["shown"]
         elif isinstance(f.default, tuple):
             default = ",".join(f.default)
         else:

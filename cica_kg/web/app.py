@@ -22,11 +22,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import pages, queries, sparql
+    # Import order is navigation order (each blueprint adds its links).
+    from . import pages, queries, sparql  # isort: skip
+    from . import dumps  # isort: skip
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(queries.blueprint)
+    app.register_blueprint(dumps.blueprint)
     errors.install(app)
     app.add_template_filter(_local_path(settings), "local_path")
     app.add_template_filter(lambda iri: compact(iri, PREFIXES), "compact")

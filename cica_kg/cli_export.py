@@ -1,0 +1,48 @@
+"""`cica-kg export`: write the RDF dumps, void.ttl and SHA256SUMS of the published build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import export as exporting
+from .cli_common import PathOption, fail, store_options
+from .published import NoBuildError
+from .settings import Settings
+
+
+@click.command("export")
+@store_options
+@click.option(
+    "--out",
+    type=PathOption,
+    help="Directory to write into [env CICA_KG_DUMPS_DIR, default <store>/dumps, "
+    "which `cica-kg serve` publishes at /dumps/].",
+)
+@click.option(
+    "--base-url",
+    help="Public root URL of the site: void.ttl announces the dumps at <URL>dumps/<file> and "
+    "the endpoint at <URL>sparql [env CICA_KG_PUBLIC_URL, default the base IRI "
+    "https://w3id.org/cica-kg/].",
+)
+def export(settings: Settings, out: Path | None, base_url: str | None) -> None:
+    """Write the graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD and RDF/XML (each also
+    gzipped), a VoID + DCAT description (void.ttl) and SHA256SUMS. Output is sorted and
+    byte-identical for the same build."""
+    out_dir = out or settings.dumps_path
+    base = base_url or settings.public_url or settings.base_iri
+    try:
+        result = exporting.export(settings.store, out_dir, base_url=base)
+    except NoBuildError as exc:
+        fail(f"error: {exc}")
+    except (OSError, RuntimeError, ValueError) as exc:
+        fail(f"error: export failed: {exc}")
+    stats = result.stats
+    click.echo(
+        f"exported build {result.build_id} ({result.built_at}): {stats.triples} triples, "
+        f"{stats.quads} quads, in {result.seconds:.1f} s"
+    )
+    for dump in result.files:
+        click.echo(f"{dump.size:>12}  {dump.name}")
+    click.echo(f"into {result.out_dir} (checksums in {exporting.SUMS_FILE})")
