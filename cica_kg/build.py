@@ -14,12 +14,10 @@ one, never a half-written one. A failed or killed build leaves `current` untouch
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .canned import CatalogueError, examples_rdf, load_catalogue
+from .fsutil import directory_lock, fsync_dir
 from .loading import InputFile, LoadError, input_files, inputs_digest, load_dataset
 from .namespaces import graph_iri
 from .settings import Settings
@@ -110,15 +109,8 @@ def check(settings: Settings) -> tuple[list[InputFile], ox.Store]:
     return files, dataset
 
 
-@contextlib.contextmanager
-def _build_lock(store_root: Path) -> Iterator[None]:
-    store_root.mkdir(parents=True, exist_ok=True)
-    with open(store_root / ".build.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"another build is running on {store_root}") from None
-        yield
+def _build_lock(store_root: Path) -> contextlib.AbstractContextManager[None]:
+    return directory_lock(store_root, ".build.lock", f"another build is running on {store_root}")
 
 
 def build(settings: Settings, force: bool = False) -> BuildResult:
@@ -141,7 +133,7 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
             if final.exists():  # a rebuild within the same second
                 shutil.rmtree(final)
             os.rename(tmp, final)
-            _fsync_dir(builds)
+            fsync_dir(builds)
             _switch(root, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -172,7 +164,7 @@ def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.S
         if path.is_file():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
-    _fsync_dir(tmp)
+    fsync_dir(tmp)
 
 
 def graph_sizes(store: ox.Store) -> dict[str, int]:
@@ -188,15 +180,7 @@ def _switch(root: Path, final: Path) -> None:
         link_tmp.unlink()
     os.symlink(Path(BUILDS) / final.name, link_tmp)
     os.replace(link_tmp, root / CURRENT)
-    _fsync_dir(root)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(root)
 
 
 def _remove_stale_temporaries(builds: Path) -> None:

@@ -29,7 +29,6 @@ os.replace, SHA256SUMS last; an export holds a lock on the output directory."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gzip
 import hashlib
 import heapq
@@ -46,6 +45,7 @@ import pyoxigraph as ox
 
 from . import formats
 from .build import BuildInfo
+from .fsutil import directory_lock, fsync_dir
 from .namespaces import BASE, CICA, ID, PREFIXES, WD
 from .published import Published, open_current
 from .service_description import W3C_FORMAT
@@ -524,15 +524,8 @@ def write_void(triples: list[ox.Triple], path: Path) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _export_lock(out_dir: Path) -> Iterator[None]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".export.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"another export is writing to {out_dir}") from None
-        yield
+def _export_lock(out_dir: Path) -> contextlib.AbstractContextManager[None]:
+    return directory_lock(out_dir, ".export.lock", f"another export is writing to {out_dir}")
 
 
 def export(
@@ -569,7 +562,7 @@ def export(
             for dump in files:  # the data first, SHA256SUMS (the index) last
                 os.replace(staging / dump.name, out_dir / dump.name)
             os.replace(staging / SUMS_FILE, out_dir / SUMS_FILE)
-            _fsync_dir(out_dir)
+            fsync_dir(out_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(
@@ -623,11 +616,3 @@ def _write_all(
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
     return files, stats
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
