@@ -25,9 +25,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import __version__
-from .canned import CatalogueError, examples_rdf, load_catalogue
+from .canned import CatalogueError, catalogue_files, examples_rdf, load_catalogue
 from .fsutil import directory_lock, fsync_dir
-from .loading import InputFile, LoadError, input_files, inputs_digest, load_dataset
+from .loading import InputFile, LoadError, input_files, inputs_digest, load_dataset, read_inputs
 from .namespaces import graph_iri
 from .settings import Settings
 from .validation import ValidationError, check_files, validate
@@ -74,16 +74,14 @@ def current_build(store_root: Path) -> BuildInfo | None:
 
 def input_paths(settings: Settings, files: list[InputFile]) -> list[Path]:
     """Everything a build depends on: the Turtle files, the canned queries and the checks."""
-    queries = sorted(settings.queries_dir.glob("*.rq")) + check_files(
-        settings.queries_dir / "checks"
-    )
+    queries = catalogue_files(settings.queries_dir) + check_files(settings.queries_dir / "checks")
     return [f.path for f in files] + queries
 
 
 def pending_build_id(settings: Settings) -> str:
     """The build id the current inputs would get."""
     files = input_files(settings.ontology_dir, settings.data_dir)
-    return inputs_digest(input_paths(settings, files))
+    return inputs_digest(read_inputs(input_paths(settings, files)))
 
 
 def is_up_to_date(settings: Settings) -> bool:
@@ -91,12 +89,22 @@ def is_up_to_date(settings: Settings) -> bool:
     return info is not None and info.build_id == pending_build_id(settings)
 
 
-def check(settings: Settings) -> tuple[list[InputFile], ox.Store]:
-    """Load and validate the inputs; raise LoadError or ValidationError."""
+@dataclass(frozen=True)
+class Checked:
+    """Inputs that loaded and validated: the files, the dataset and its build id."""
+
+    files: list[InputFile]
+    dataset: ox.Store
+    build_id: str
+
+
+def check(settings: Settings) -> Checked:
+    """Load and validate the inputs (read once); raise LoadError or ValidationError."""
     files = input_files(settings.ontology_dir, settings.data_dir)
-    dataset = load_dataset(files)
+    snapshot = read_inputs(input_paths(settings, files))
+    dataset = load_dataset(files, snapshot)
     try:
-        catalogue = load_catalogue(settings.queries_dir)
+        catalogue = load_catalogue(settings.queries_dir, snapshot)
     except CatalogueError as exc:
         raise LoadError(settings.queries_dir, None, None, str(exc)) from None
     queries_graph = ox.NamedNode(graph_iri("queries"))
@@ -106,7 +114,7 @@ def check(settings: Settings) -> tuple[list[InputFile], ox.Store]:
     problems = validate(dataset, settings.queries_dir / "checks")
     if problems:
         raise ValidationError(problems)
-    return files, dataset
+    return Checked(files, dataset, inputs_digest(snapshot))
 
 
 def _build_lock(store_root: Path) -> contextlib.AbstractContextManager[None]:
@@ -115,8 +123,8 @@ def _build_lock(store_root: Path) -> contextlib.AbstractContextManager[None]:
 
 def build(settings: Settings, force: bool = False) -> BuildResult:
     """Validate the inputs and publish them as a new build (unless already published)."""
-    files, dataset = check(settings)
-    build_id = inputs_digest(input_paths(settings, files))
+    checked = check(settings)
+    files, dataset, build_id = checked.files, checked.dataset, checked.build_id
     root = settings.store
     with _build_lock(root):
         published = current_build(root)
@@ -125,13 +133,13 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
         builds = root / BUILDS
         builds.mkdir(exist_ok=True)
         _remove_stale_temporaries(builds)
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        # Unique to the nanosecond: a rebuild never reuses (and never removes) a name.
+        now = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}Z"
         tmp = builds / f".tmp-{build_id}-{stamp}-{os.getpid()}"
         try:
             _write_build(tmp, build_id, files, dataset)
             final = builds / f"{build_id}-{stamp}"
-            if final.exists():  # a rebuild within the same second
-                shutil.rmtree(final)
             os.rename(tmp, final)
             fsync_dir(builds)
             _switch(root, final)
@@ -164,6 +172,8 @@ def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.S
         if path.is_file():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
+        elif path.is_dir():
+            fsync_dir(path)
     fsync_dir(tmp)
 
 

@@ -70,10 +70,11 @@ class CannedQuery:
         return next((p for p in self.params if p.name == name), None)
 
 
-def parse(path: Path, strict: bool = True) -> CannedQuery:
-    """A canned query from its file; CatalogueError if its header is malformed. With
-    strict=False (ad-hoc files given to the CLI) title and description may be missing."""
-    text = path.read_text(encoding="utf-8")
+def parse(path: Path, strict: bool = True, text: str | None = None) -> CannedQuery:
+    """A canned query from its file (or its `text`); CatalogueError if its header is
+    malformed. With strict=False (ad-hoc files given to the CLI) title and description may
+    be missing."""
+    text = path.read_text(encoding="utf-8") if text is None else text
     fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "tags": []}
     last: str | None = None
     for line in text.splitlines():
@@ -116,9 +117,23 @@ def parse(path: Path, strict: bool = True) -> CannedQuery:
     )
 
 
-def load_catalogue(queries_dir: Path) -> dict[str, CannedQuery]:
-    """Every canned query of `queries_dir` (not its checks/), by name."""
-    return {q.name: q for q in (parse(p) for p in sorted(queries_dir.glob("*.rq")))}
+def catalogue_files(queries_dir: Path) -> list[Path]:
+    return sorted(queries_dir.glob("*.rq"))
+
+
+def load_catalogue(
+    queries_dir: Path, snapshot: dict[Path, bytes] | None = None
+) -> dict[str, CannedQuery]:
+    """Every canned query of `queries_dir` (not its checks/), by name; from `snapshot`
+    (path -> bytes) when given."""
+    queries = []
+    for p in catalogue_files(queries_dir):
+        try:
+            text = snapshot[p].decode("utf-8") if snapshot is not None else None
+        except UnicodeDecodeError as exc:
+            raise CatalogueError(f"{p}: not UTF-8 ({exc.reason})") from None
+        queries.append(parse(p, text=text))
+    return {q.name: q for q in queries}
 
 
 def bind(

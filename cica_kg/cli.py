@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import build as building
-from . import canned, errors
+from . import canned, errors, formats
 from . import stats as stats_mod
 from .cli_common import fail, report_problems, store_options
 from .cli_export import export
@@ -33,10 +33,10 @@ def cli() -> None:
 def validate(settings: Settings) -> None:
     """Parse every ontology and data file, run the SHACL shapes and the violation queries."""
     try:
-        files, dataset = building.check(settings)
+        checked = building.check(settings)
     except (LoadError, ValidationError) as exc:
         report_problems(exc)
-    click.echo(f"ok: {len(files)} files, {len(dataset)} triples, no problems")
+    click.echo(f"ok: {len(checked.files)} files, {len(checked.dataset)} triples, no problems")
 
 
 @cli.command()
@@ -102,9 +102,11 @@ def serve(
         return
     try:
         result = building.build(settings)
-    except (LoadError, ValidationError) as exc:
+    except (LoadError, ValidationError, OSError, RuntimeError) as exc:
         if building.current_build(settings.store) is None:
-            report_problems(exc)
+            if isinstance(exc, LoadError | ValidationError):
+                report_problems(exc)
+            fail(f"error: no build to serve: {exc}")
         click.echo(f"warning: inputs do not build ({exc}); serving the last good build", err=True)
     else:
         if result.changed:
@@ -145,6 +147,9 @@ def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...]
         query = _find_query(settings, name_or_file)
         raw = dict(_split_param(p) for p in params)
         engine = Engine(settings, pool=None if settings.engine else InlinePool())
+        if fmt not in ["table"] + [f.name for f in formats.offered_for(query.form)]:
+            kind = "SELECT/ASK results" if query.form in ("SELECT", "ASK") else "RDF"
+            raise errors.BadRequest(f"--format {fmt} cannot hold {kind} of {query.name}")
         answer = engine.run_canned(query, raw, "json" if fmt == "table" else fmt)
     except (errors.CicaError, canned.CatalogueError) as exc:
         fail(f"error: {exc}")

@@ -286,7 +286,18 @@ class RemotePool:
             "named-graph-uri": list(job.named_graphs),
         }
         fmt = _format(job.format_name)
-        if info.form in ("SELECT", "ASK"):
+        try:
+            return self._answer(info.form, text, params, fmt, job, timeout)
+        except (ValueError, KeyError, TypeError, SyntaxError) as exc:  # includes bad JSON
+            raise errors.UpstreamError(
+                f"the query engine sent an answer that cannot be read: {exc}"
+            ) from None
+
+    def _answer(
+        self, form: str | None, text: str, params: dict[str, Any], fmt: formats.Format,
+        job: Job, timeout: float,
+    ) -> Answer:  # fmt: skip
+        if form in ("SELECT", "ASK"):
             doc = self.post(
                 with_prefixes(text, PREFIXES), "application/sparql-results+json", timeout, **params
             ).json()
@@ -387,6 +398,15 @@ class QueryPool:
         threading.Thread(target=boot, daemon=True).start()
 
     def _checkout(self, wait: float) -> _Process:
+        """A live idle process (dead ones found idle are replaced on the way)."""
+        deadline = time.monotonic() + wait
+        while True:
+            proc = self._next_idle(max(0.0, deadline - time.monotonic()))
+            if proc.process.is_alive():
+                return proc
+            self._retire(proc)
+
+    def _next_idle(self, wait: float) -> _Process:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -416,35 +436,49 @@ class QueryPool:
         threading.Thread(target=replace, daemon=True).start()
 
     def run(self, store_path: str, job: Job, timeout: float) -> Answer:
-        proc = self._checkout(wait=timeout)
+        """Run a job in a pool process within `timeout` seconds. A process that dies before
+        it answers (killed from outside, or crashed) is replaced and the job tried once
+        more; if that one dies too, the answer is a 503."""
+        for attempt in (1, 2):
+            proc = self._checkout(wait=timeout)
+            try:
+                reply = self._run_in(proc, store_path, job, timeout)
+            except (EOFError, OSError):
+                self._retire(proc)
+                log.error("a query process died before answering (attempt %d)", attempt)
+                continue
+            if proc.niced:
+                self._retire(proc)
+            else:
+                self._idle.put(proc)
+            if reply[0] == "ok":
+                answer: Answer = reply[1]
+                return answer
+            if reply[0] == "error":
+                raise getattr(errors, reply[1])(reply[2])
+            raise RuntimeError(f"query process fault: {reply[1]}")
+        raise errors.Unavailable(
+            "the query process ended twice while running this query; simplify the query"
+        )
+
+    def _run_in(self, proc: _Process, store_path: str, job: Job, timeout: float) -> Any:
+        """Send the job, wait for the reply; kill the process at the deadline."""
+        proc.conn.send((store_path, job))
         deadline = time.monotonic() + timeout
-        try:
-            proc.conn.send((store_path, job))
-            cpu_at_start = _cpu_seconds(proc.process.pid)
-            while not proc.conn.poll(min(0.05, max(0.0, deadline - time.monotonic()))):
-                if time.monotonic() >= deadline:
-                    self._retire(proc)
-                    raise errors.QueryTimeout(
-                        f"the query was stopped after {timeout:g} s, the time limit of this "
-                        "endpoint (query_timeout); add a LIMIT or narrow the query"
-                    )
-                used = _cpu_seconds(proc.process.pid) - cpu_at_start
-                if not proc.niced and used > SLOW_QUERY_SECONDS:
-                    self._lower_priority(proc)
-            reply = proc.conn.recv()
-        except (EOFError, OSError) as exc:
-            self._retire(proc)
-            raise RuntimeError(f"query process died: {exc}") from None
-        if proc.niced:
-            self._retire(proc)
-        else:
-            self._idle.put(proc)
-        if reply[0] == "ok":
-            answer: Answer = reply[1]
-            return answer
-        if reply[0] == "error":
-            raise getattr(errors, reply[1])(reply[2])
-        raise RuntimeError(f"query process fault: {reply[1]}")
+        cpu_at_start = _cpu_seconds(proc.process.pid)
+        while not proc.conn.poll(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                self._retire(proc)
+                raise errors.QueryTimeout(
+                    f"the query was stopped after {timeout:g} s, the time limit of this "
+                    "endpoint (query_timeout); add a LIMIT or narrow the query"
+                )
+            if (
+                not proc.niced
+                and _cpu_seconds(proc.process.pid) - cpu_at_start > SLOW_QUERY_SECONDS
+            ):
+                self._lower_priority(proc)
+        return proc.conn.recv()
 
     @staticmethod
     def _lower_priority(proc: _Process) -> None:
@@ -563,6 +597,8 @@ class Engine:
         if not query.strip():
             raise errors.BadRequest("the query is empty")
         info = inspect_query(query, PREFIXES)
+        if info.unreadable:
+            raise errors.BadRequest(f"the query cannot be read: {info.unreadable}")
         if info.depth > MAX_NESTING:
             raise errors.BadRequest(
                 f"the query nests brackets {info.depth} deep; the limit is {MAX_NESTING}"
@@ -585,24 +621,34 @@ class Engine:
                 )
         return info
 
-    def etag(self, job: Job) -> str:
-        return f'"{self.build().build_id}-{job.cache_key()}"'
+    def prepare(self, job: Job, info: QueryInfo) -> Job:
+        """The job as it will run: the query's own FROM wins over the union default graph;
+        SERVICE calls to Wikidata go to the configured endpoint."""
+        if info.has_dataset_clause:
+            job = _replace(job, union_default_graph=False)
+        if info.services and self.settings.wikidata_endpoint != WIKIDATA_SPARQL:
+            query = redirect_services(
+                job.query, info, {WIKIDATA_SPARQL: self.settings.wikidata_endpoint}
+            )
+            job = _replace(job, query=query)
+        return job
+
+    def etag(self, job: Job, info: QueryInfo) -> str:
+        """The ETag the answer will carry; empty for federated queries, whose answers
+        depend on the remote side and are neither cached nor validated."""
+        if info.services:
+            return ""
+        return f'"{self.build().build_id}-{self.prepare(job, info).cache_key()}"'
 
     # -- running --------------------------------------------------------------------------
 
     def run(self, job: Job, info: QueryInfo | None = None) -> Answer:
         """Answer a job from the cache or by running it, within the time limit."""
         info = info or self.inspect(job.query)
-        if info.has_dataset_clause:
-            job = _replace(job, union_default_graph=False)
-        if info.services and self.settings.wikidata_endpoint != WIKIDATA_SPARQL:
-            query = redirect_services(
-                job.query, {WIKIDATA_SPARQL: self.settings.wikidata_endpoint}, PREFIXES
-            )
-            job = _replace(job, query=query)
+        job = self.prepare(job, info)
         build = self.build()
         key = f"{build.build_id}:{job.cache_key()}"
-        etag = f'"{build.build_id}-{job.cache_key()}"'
+        etag = "" if info.services else f'"{build.build_id}-{job.cache_key()}"'
         cached = self.cache.get(key)
         if cached is not None:
             return _replace(cached, cached=True)

@@ -49,35 +49,45 @@ def input_files(ontology_dir: Path, data_dir: Path) -> list[InputFile]:
     return [InputFile(path, graph_iri(path.stem)) for path in files]
 
 
-def inputs_digest(paths: Iterable[Path]) -> str:
+def read_inputs(paths: Iterable[Path]) -> dict[Path, bytes]:
+    """Every input file's bytes, read once: the build id and the build both come from this
+    snapshot, so an edit during a build cannot give old content a new id."""
+    snapshot = {}
+    for path in paths:
+        try:
+            snapshot[path] = path.read_bytes()
+        except OSError as exc:
+            raise LoadError(path, None, None, exc.strerror or str(exc)) from None
+    return snapshot
+
+
+def inputs_digest(snapshot: dict[Path, bytes]) -> str:
     """The build id: a content hash of the input files' names and bytes."""
     digest = hashlib.sha256()
-    for path in paths:
+    for path, data in snapshot.items():
         digest.update(path.name.encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()[:16]
 
 
-def parse_file(f: InputFile) -> list[ox.Quad]:
-    """All triples of one Turtle file as quads in its named graph."""
+def parse_file(f: InputFile, data: bytes) -> list[ox.Quad]:
+    """All triples of one Turtle file (its bytes) as quads in its named graph."""
     graph = ox.NamedNode(f.graph)
     try:
         return [
             ox.Quad(t.subject, t.predicate, t.object, graph)
-            for t in ox.parse(path=str(f.path), format=ox.RdfFormat.TURTLE, base_iri=None)
+            for t in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=None)
         ]
     except SyntaxError as exc:
         message = exc.msg or str(exc)
         raise LoadError(f.path, exc.lineno, exc.offset, message) from None
-    except OSError as exc:
-        raise LoadError(f.path, None, None, exc.strerror or str(exc)) from None
     except UnicodeDecodeError as exc:
         raise LoadError(f.path, None, None, f"not UTF-8: {exc.reason}") from None
 
 
-def load_dataset(files: Iterable[InputFile]) -> ox.Store:
+def load_dataset(files: Iterable[InputFile], snapshot: dict[Path, bytes]) -> ox.Store:
     """An in-memory store with every file in its own named graph."""
     store = ox.Store()
     for f in files:
-        store.extend(parse_file(f))
+        store.extend(parse_file(f, snapshot[f.path]))
     return store

@@ -1,12 +1,14 @@
 """What a SPARQL request is, read from its text before it runs: its form (SELECT, ASK,
-CONSTRUCT, DESCRIBE, or an update), whether it names its own dataset (FROM), and every
-SERVICE it would call.
+CONSTRUCT, DESCRIBE, or an update), whether it names its own dataset (FROM), every SERVICE
+it would call, and how deeply it nests.
 
-This is a lexer, not a parser: strings, IRIs and comments are recognised so keywords inside
-them are ignored, and each SERVICE keyword's target is read from the next tokens. It errs on
-the side of refusal: a SERVICE whose target cannot be resolved to an absolute IRI is
-reported as unresolvable, and the engine refuses it. Oxigraph's own parser still has the
-final word on syntax."""
+This is a lexer, not a parser. It follows the SPARQL 1.1 grammar's terminals (IRIREF,
+PNAME_NS/PNAME_LN with the exact PN_CHARS classes, strings, variables, comments) the way
+Oxigraph reads them: `\\u` escapes count only inside strings and IRIs, and a keyword written
+against a prefixed name (`SERVICE:x`, `FROM:g`, `PREFIX:<…>`) is the keyword and the name.
+It errs on the side of refusal: text it cannot read safely (a stray quote or backslash) is
+reported as unreadable, and a SERVICE whose target it cannot resolve to an absolute IRI as
+unresolvable; the engine refuses both. Oxigraph's own parser has the final word on syntax."""
 
 from __future__ import annotations
 
@@ -18,29 +20,58 @@ QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 UPDATE_KEYWORDS = {
     "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH",
 }  # fmt: skip
+# Keywords that Oxigraph reads as such even when a prefixed name follows without a space
+# ("SERVICE:x" is SERVICE then ":x"); the ones that matter here are split off.
+KEYWORDS = QUERY_FORMS | UPDATE_KEYWORDS | {"BASE", "PREFIX", "SERVICE", "SILENT", "FROM", "NAMED"}
+
+# SPARQL 1.1 grammar, section 19.8.
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
+_PN_PREFIX = rf"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = (
+    rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+)
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_ECHAR = r"\\[tbnrf\"'\\]"
 
 _TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7\u00C0-\uFFFF]*)?:
-              (?:[\w\u00C0-\uFFFF:%\-]|\\[_~.\-!$&'()*+,;=/?\#@%]|\.(?=[\w:%\-]))*)
+  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''
+              |\"\"\"(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*\"\"\"
+              |'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*'
+              |"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*")
+  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
+  | (?P<var>[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*)
+  | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_UNICODE_ESCAPE = re.compile(_UCHAR)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string, iri, var, pname, word, other
+    value: str
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
 class ServiceCall:
     target: str  # the absolute IRI, or the variable / unresolvable text as written
     resolved: bool  # False for SERVICE ?var and for targets that cannot be resolved
+    start: int = 0  # where the target is written in the query text
+    end: int = 0
 
 
 @dataclass
@@ -50,69 +81,72 @@ class QueryInfo:
     has_dataset_clause: bool = False  # FROM / FROM NAMED in the query itself
     services: list[ServiceCall] = field(default_factory=list)
     depth: int = 0  # deepest nesting of { ( [ brackets
+    unreadable: str = ""  # why the text cannot be read safely, if it cannot
 
 
-def _decode_escapes(text: str) -> str:
-    """SPARQL processes \\u and \\U escapes before parsing; so do we, so that an escaped
-    keyword cannot slip past."""
-
-    def repl(m: re.Match[str]) -> str:
-        code = int(m.group(1) or m.group(2), 16)
-        return chr(code) if code <= 0x10FFFF else m.group(0)
-
-    return _UNICODE_ESCAPE.sub(repl, text)
+def _unescape(text: str) -> str:
+    return _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group()[2:], 16)), text)
 
 
-def tokens(text: str) -> list[tuple[str, str]]:
-    """(kind, text) for every significant token: whitespace and comments dropped."""
+def tokens(text: str) -> list[Token]:
+    """The significant tokens (no whitespace, no comments), keywords split from prefixed
+    names they are written against."""
     out = []
-    for m in _TOKEN.finditer(_decode_escapes(text)):
-        kind = m.lastgroup or "other"
-        if kind not in ("ws", "comment"):
-            out.append((kind, m.group()))
+    for m in _TOKEN.finditer(text):
+        kind, value, start = m.lastgroup or "other", m.group(), m.start()
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "pname":
+            prefix = value.split(":", 1)[0]
+            if prefix.upper() in KEYWORDS:
+                out.append(Token("word", prefix, start, start + len(prefix)))
+                out.extend(tokens_at(text, start + len(prefix), m.end()))
+                continue
+        out.append(Token(kind, value, start, m.end()))
     return out
 
 
+def tokens_at(text: str, start: int, end: int) -> list[Token]:
+    """Tokens of text[start:end], positions in `text`."""
+    return [Token(t.kind, t.value, t.start + start, t.end + start) for t in tokens(text[start:end])]
+
+
 def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInfo:
-    """Read the form, dataset clause and SERVICE calls of a query or update.
+    """Read the form, dataset clause, SERVICE calls and nesting of a query or update.
 
     `prefixes` are the prefixes the engine pre-declares, used when a SERVICE target is a
     prefixed name the query does not declare itself."""
     toks = tokens(text)
     info = QueryInfo(depth=nesting_depth(toks))
+    stray = [t for t in toks if t.kind == "other" and t.value in "\"'\\"]
+    if stray:
+        info.unreadable = f"unexpected {stray[0].value!r} at character {stray[0].start + 1}"
     known = dict(prefixes or {})
     base: str | None = None
     i = 0
-    # Prologue: BASE and PREFIX declarations, then the form keyword.
-    while i < len(toks):
-        kind, value = toks[i]
-        upper = value.upper()
-        if kind == "word" and upper == "BASE" and i + 1 < len(toks) and toks[i + 1][0] == "iri":
-            base = _resolve(toks[i + 1][1][1:-1], base)
+    while i < len(toks):  # the prologue, then the form keyword
+        t = toks[i]
+        upper = t.value.upper() if t.kind == "word" else ""
+        if upper == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
+            base = _resolve(_iri(toks[i + 1]), base)
             i += 2
-        elif (
-            kind == "word"
-            and upper == "PREFIX"
-            and i + 2 < len(toks)
-            and toks[i + 1][0] == "pname"
-            and toks[i + 2][0] == "iri"
-        ):
-            known[toks[i + 1][1][:-1]] = _resolve(toks[i + 2][1][1:-1], base) or ""
+        elif _declares_prefix(toks, i):
+            known[toks[i + 1].value[:-1]] = _resolve(_iri(toks[i + 2]), base) or ""
             i += 3
         else:
-            if kind == "word" and (upper in QUERY_FORMS or upper in UPDATE_KEYWORDS):
+            if upper in QUERY_FORMS or upper in UPDATE_KEYWORDS:
                 info.form = upper
                 info.is_update = upper in UPDATE_KEYWORDS
             break
-    # Later PREFIX declarations happen in updates ("...; PREFIX x: <> INSERT ...").
     for j in range(i, len(toks)):
-        kind, value = toks[j]
-        if kind != "word":
+        t = toks[j]
+        if t.kind != "word":
             continue
-        upper = value.upper()
-        if upper == "PREFIX" and j + 2 < len(toks) and toks[j + 1][0] == "pname":
-            if toks[j + 2][0] == "iri":
-                known[toks[j + 1][1][:-1]] = _resolve(toks[j + 2][1][1:-1], base) or ""
+        upper = t.value.upper()
+        if _declares_prefix(toks, j):  # updates may declare prefixes after a ";"
+            known[toks[j + 1].value[:-1]] = _resolve(_iri(toks[j + 2]), base) or ""
+        elif upper == "BASE" and j + 1 < len(toks) and toks[j + 1].kind == "iri":
+            base = _resolve(_iri(toks[j + 1]), base)
         elif upper == "FROM":
             info.has_dataset_clause = True
         elif upper == "SERVICE":
@@ -120,37 +154,51 @@ def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInf
     return info
 
 
-def nesting_depth(toks: list[tuple[str, str]]) -> int:
+def _declares_prefix(toks: list[Token], i: int) -> bool:
+    return (
+        toks[i].kind == "word"
+        and toks[i].value.upper() == "PREFIX"
+        and i + 2 < len(toks)
+        and toks[i + 1].kind == "pname"
+        and toks[i + 1].value.endswith(":")
+        and toks[i + 2].kind == "iri"
+    )
+
+
+def _iri(token: Token) -> str:
+    return _unescape(token.value[1:-1])
+
+
+def nesting_depth(toks: list[Token]) -> int:
     """The deepest bracket nesting: the parser recurses on it, and very deep nesting
     overflows its stack, so the engine refuses it first."""
     depth = deepest = 0
-    for kind, value in toks:
-        if kind == "other" and value in "{([":
+    for t in toks:
+        if t.kind == "other" and t.value in "{([":
             depth += 1
             deepest = max(deepest, depth)
-        elif kind == "other" and value in "})]":
+        elif t.kind == "other" and t.value in "})]":
             depth -= 1
     return deepest
 
 
 def _service_target(
-    toks: list[tuple[str, str]], k: int, prefixes: dict[str, str], base: str | None
+    toks: list[Token], k: int, prefixes: dict[str, str], base: str | None
 ) -> ServiceCall:
-    if k < len(toks) and toks[k][0] == "word" and toks[k][1].upper() == "SILENT":
+    if k < len(toks) and toks[k].kind == "word" and toks[k].value.upper() == "SILENT":
         k += 1
     if k >= len(toks):
         return ServiceCall("(missing)", False)
-    kind, value = toks[k]
-    if kind == "iri":
-        iri = _resolve(value[1:-1], base)
-        return ServiceCall(iri or value, iri is not None)
-    if kind == "pname":
-        prefix, _, local = value.partition(":")
-        if prefix in prefixes:
+    t = toks[k]
+    if t.kind == "iri":
+        iri = _resolve(_iri(t), base)
+        return ServiceCall(iri or t.value, iri is not None, t.start, t.end)
+    if t.kind == "pname":
+        prefix, _, local = t.value.partition(":")
+        if prefix in prefixes and prefixes[prefix]:
             local = re.sub(r"\\(.)", r"\1", local)
-            return ServiceCall(prefixes[prefix] + local, True)
-        return ServiceCall(value, False)
-    return ServiceCall(value, False)
+            return ServiceCall(prefixes[prefix] + local, True, t.start, t.end)
+    return ServiceCall(t.value, False, t.start, t.end)
 
 
 def _resolve(iri: str, base: str | None) -> str | None:
@@ -162,37 +210,15 @@ def _resolve(iri: str, base: str | None) -> str | None:
     return urljoin(base, iri)
 
 
-def redirect_services(text: str, mapping: dict[str, str], prefixes: dict[str, str]) -> str:
-    """The query with SERVICE targets in `mapping` replaced by their mapped IRIs (a mirror or
-    a local stand-in of a remote endpoint). Run after the allowlist check, on the original
-    IRIs. Text with \\u escapes is returned unchanged (its positions would shift)."""
-    if not mapping or _UNICODE_ESCAPE.search(text):
-        return text
-    matches = [m for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
-    known = dict(prefixes)
-    for i, m in enumerate(matches[:-2]):
-        if m.group().upper() == "PREFIX" and matches[i + 1].lastgroup == "pname":
-            if matches[i + 2].lastgroup == "iri":
-                known[matches[i + 1].group()[:-1]] = matches[i + 2].group()[1:-1]
+def redirect_services(text: str, info: QueryInfo, mapping: dict[str, str]) -> str:
+    """The query with the SERVICE targets that `info` resolved to a key of `mapping`
+    written as the mapped IRI instead (a mirror or a local stand-in of a remote endpoint).
+    The allowlist is checked on the original targets, before this."""
     out, last = [], 0
-    for i, m in enumerate(matches):
-        if m.lastgroup != "word" or m.group().upper() != "SERVICE":
-            continue
-        k = i + 1
-        if k < len(matches) and matches[k].group().upper() == "SILENT":
-            k += 1
-        if k >= len(matches):
-            continue
-        target = matches[k]
-        iri = None
-        if target.lastgroup == "iri":
-            iri = target.group()[1:-1]
-        elif target.lastgroup == "pname":
-            prefix, _, local = target.group().partition(":")
-            iri = known[prefix] + local if prefix in known else None
-        if iri in mapping:
-            out.append(text[last : target.start()] + f"<{mapping[iri]}>")
-            last = target.end()
+    for call in sorted(info.services, key=lambda c: c.start):
+        if call.resolved and call.target in mapping and call.end > call.start:
+            out.append(text[last : call.start] + f"<{mapping[call.target]}>")
+            last = call.end
     out.append(text[last:])
     return "".join(out)
 
@@ -200,34 +226,34 @@ def redirect_services(text: str, mapping: dict[str, str], prefixes: dict[str, st
 def substitute(text: str, bindings: dict[str, str]) -> str:
     """The query with each variable in `bindings` replaced by an RDF term (N-Triples syntax,
     as pyoxigraph's str() writes it), for engines that have no substitution API (remote
-    SPARQL endpoints). In the SELECT clause `?v` becomes `(term AS ?v)`, so the column stays.
+    SPARQL endpoints). In the SELECT clause `?v` becomes `(term AS ?v)`, so the column stays;
+    in ORDER BY / GROUP BY it becomes `(term)`.
 
     The terms come from typed, validated values (canned-query parameters), serialized by
     pyoxigraph, so nothing the user typed reaches the query text unescaped."""
     if not bindings:
         return text
     out, last, in_projection, in_modifier = [], 0, False, False
-    for m in _TOKEN.finditer(text):
-        kind, value = m.lastgroup, m.group()
-        word = value.upper() if kind == "word" else ""
+    for t in tokens(text):
+        word = t.value.upper() if t.kind == "word" else ""
         if word == "SELECT":
             in_projection = True
-        elif in_projection and (value == "{" or word in ("WHERE", "FROM")):
+        elif in_projection and (t.value == "{" or word in ("WHERE", "FROM")):
             in_projection = False
-        if word == "BY":  # ORDER BY / GROUP BY: a bare term is no condition, (term) is
+        if word == "BY":
             in_modifier = True
-        elif word in ("LIMIT", "OFFSET", "VALUES", "HAVING") or value in ("{", "}"):
+        elif word in ("LIMIT", "OFFSET", "VALUES", "HAVING") or t.value in ("{", "}"):
             in_modifier = False
-        if kind == "var" and value[1:] in bindings:
-            term = bindings[value[1:]]
+        if t.kind == "var" and t.value[1:] in bindings:
+            term = bindings[t.value[1:]]
             if in_projection:
-                replacement = f"({term} AS {value})"
+                replacement = f"({term} AS {t.value})"
             elif in_modifier:
                 replacement = f"({term})"
             else:
                 replacement = term
-            out.append(text[last : m.start()] + replacement)
-            last = m.end()
+            out.append(text[last : t.start] + replacement)
+            last = t.end
     out.append(text[last:])
     return "".join(out)
 
@@ -235,11 +261,7 @@ def substitute(text: str, bindings: dict[str, str]) -> str:
 def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
     """The query with PREFIX declarations added for the known prefixes it does not declare
     (remote engines do not pre-declare ours)."""
-    declared = {
-        toks[i + 1][1][:-1]
-        for toks in [tokens(text)]
-        for i in range(len(toks) - 1)
-        if toks[i][0] == "word" and toks[i][1].upper() == "PREFIX" and toks[i + 1][0] == "pname"
-    }
+    toks = tokens(text)
+    declared = {toks[i + 1].value[:-1] for i in range(len(toks)) if _declares_prefix(toks, i)}
     lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p not in declared]
     return "".join(lines) + text

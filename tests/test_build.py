@@ -32,9 +32,10 @@ def store_fingerprint(settings: Settings) -> tuple[str, str, str]:
 
 
 def test_shipped_data_validates_without_problems(data_copy: Settings) -> None:
-    files, dataset = building.check(data_copy)
-    assert len(files) >= 15
-    assert len(dataset) > 3000
+    checked = building.check(data_copy)
+    assert len(checked.files) >= 15
+    assert len(checked.dataset) > 3000
+    assert checked.build_id == building.pending_build_id(data_copy)
 
 
 def test_build_publishes_and_is_idempotent(data_copy: Settings) -> None:
@@ -138,3 +139,13 @@ def test_stats_without_a_build_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["stats", "--store", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "run `cica-kg build` first" in result.output
+
+
+def test_forced_rebuilds_in_the_same_second_keep_a_published_build(data_copy: Settings) -> None:
+    first = building.build(data_copy)
+    second = building.build(data_copy, force=True)
+    third = building.build(data_copy, force=True)
+    assert len({first.info.path, second.info.path, third.info.path}) == 3
+    current = building.current_build(data_copy.store)
+    assert current is not None and current.path == third.info.path
+    assert len(open_current(data_copy.store).store) == third.info.triples > 4000

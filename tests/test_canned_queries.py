@@ -414,3 +414,11 @@ def test_wikidata_enrich_joins_the_wikidata_stand_in(federated: tuple[Server, St
     assert enriched["KAZ"]["capitalLabel"]["value"] == "Astana"
     assert len(standin.requests) == 1
     assert "P298" in standin.requests[0].query
+
+
+def test_cli_refuses_a_format_the_answer_cannot_take(built_settings: Settings) -> None:
+    out = CliRunner().invoke(
+        cli, ["query", "chair", "--store", str(built_settings.store), "-f", "ttl"]
+    )
+    assert out.exit_code == 1
+    assert "--format ttl cannot hold SELECT/ASK results of chair" in out.output

@@ -139,6 +139,10 @@ def test_allowlisted_service_is_called_and_joined(limited: Server, standin: Stan
     rows = [(b["code"]["value"], b["pop"]["value"]) for b in r.json()["results"]["bindings"]]
     assert rows == [("CHN", "1400000000"), ("KAZ", "20000000")]
     assert len(standin.requests) > seen
+    # the answer depends on the remote side: neither cached here nor by clients
+    assert "ETag" not in r.headers and r.headers["Cache-Control"] == "no-store"
+    assert limited.get("/sparql", params={"query": query}).status_code == 200
+    assert len(standin.requests) > seen + 1
 
 
 @pytest.mark.parametrize(

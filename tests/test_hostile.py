@@ -254,3 +254,93 @@ def test_allowlisted_service_that_redirects_is_not_followed(
     assert "SERVICE" in r.text
     assert [q.path for q in standin.requests][-1:] == ["/redirect"]
     assert_healthy(server)
+
+
+# -- lexer disguises (found in review): each must be caught before anything leaves -------
+DISGUISES = [
+    'SELECT * WHERE {{ BIND("\\u0022" AS ?a) SERVICE <{url}/sparql> {{ ?s ?p ?z }} '
+    'BIND("\\u0022" AS ?b) }}',
+    "SELECT * WHERE {{ BIND('\\u0027' AS ?a) SERVICE <{url}/sparql> {{ ?s ?p ?z }} "
+    "BIND('\\u0027' AS ?b) }}",
+    "PREFIX : <{url}/> SELECT * WHERE {{ SERVICE:sparql {{ ?s ?p ?z }} }}",
+    "PREFIX : <{url}/> SELECT * WHERE {{ service:sparql {{ ?s ?p ?z }} }}",
+    "SELECT * WHERE {{ BIND(rdf:a\u00b7\\' AS ?x) SERVICE <{url}/sparql> {{ ?s ?p ?z }} "
+    "BIND('' AS ?q) }}",
+    "SELECT * WHERE {{ BIND(rdf:a\u00b7\\# AS ?x) SERVICE <{url}/sparql> {{ ?s ?p ?z }} }}",
+    "SELECT * WHERE {{ SERVICE <http\\u003a//127.0.0.1:{port}/sparql> {{ ?s ?p ?z }} }}",
+    "BASE <{url}/> SELECT * WHERE {{ SERVICE <sparql> {{ ?s ?p ?z }} }}",
+    "SELECT * WHERE {{ {{ SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?z }} }} }} }}",
+]
+
+
+@pytest.mark.parametrize("template", DISGUISES)
+def test_disguised_service_calls_are_caught(guarded: tuple[Server, StandIn], template: str) -> None:
+    server, standin = guarded
+    seen = len(standin.requests)
+    query = template.format(url=standin.url, port=standin.port)
+    r = server.get("/sparql", params={"query": query})
+    assert r.status_code == 400, r.text[:300]
+    assert "is refused" in r.text or "cannot be read" in r.text
+    assert len(standin.requests) == seen
+    assert_healthy(server)
+
+
+def test_keywords_written_against_prefixed_names_are_read_as_keywords(server: Server) -> None:
+    r = server.get("/sparql", params={"query": "PREFIX:<http://x/> SELECT (1 AS ?one) {}"})
+    assert r.status_code == 200 and r.json()["results"]["bindings"][0]["one"]["value"] == "1"
+    update = server.get("/sparql", params={"query": "PREFIX:<http://x/> INSERT DATA { :a :b :c }"})
+    assert update.status_code == 403
+    count = (
+        "PREFIX : <https://w3id.org/cica-kg/graph/> SELECT (COUNT(*) AS ?n) {} ".replace("{}", "")
+        + "FROM{g} {{ ?s ?p ?o }}"
+    )
+    spaced = server.get("/sparql", params={"query": count.format(g=" :states")})
+    tight = server.get("/sparql", params={"query": count.format(g=":states")})
+    assert tight.json() == spaced.json()
+    n = int(tight.json()["results"]["bindings"][0]["n"]["value"])
+    assert 200 < n < 400  # the states graph only, not the whole union
+    etag = tight.headers["ETag"]
+    again = server.get("/sparql", params={"query": count.format(g=":states")},
+                       headers={"If-None-Match": etag})  # fmt: skip
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    "path, params, status",
+    [
+        ("/sparql", {"query": "ASK {}", "default-graph-uri": "not an iri"}, 400),
+        ("/sparql", {"query": "ASK {}", "named-graph-uri": "relative"}, 400),
+        ("/id/state/a%20b", {}, 404),
+        ("/id/state/%3E", {}, 404),
+        ("/queries/members", {"name": "x"}, 400),
+        ("/queries/members", {"_external": "1", "suffix": "x"}, 400),
+    ],
+)
+def test_odd_parameters_get_4xx(server: Server, path: str, params: dict, status: int) -> None:
+    r = server.get(path, params=params, headers={"Accept": "text/html"})
+    assert r.status_code == status, r.text[:300]
+    assert "Traceback" not in r.text
+    assert_healthy(server)
+
+
+def test_service_description_negotiates_among_graph_formats(server: Server) -> None:
+    r = server.get("/sparql", headers={"Accept": "application/n-quads, text/turtle;q=0.5"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
+
+
+def test_dead_idle_query_processes_are_replaced(server: Server) -> None:
+    import os
+    import signal
+    from pathlib import Path
+
+    def children(pid: int) -> list[int]:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+    workers = children(server.process.pid)
+    query_processes = [c for w in workers for c in children(w)]
+    assert query_processes
+    for pid in query_processes:
+        os.kill(pid, signal.SIGKILL)
+    for i in range(12):  # every worker, every thread: none may answer 500
+        r = server.get("/sparql", params={"query": f"ASK {{ ?s ?p {i} }}"})
+        assert r.status_code == 200, r.text[:200]

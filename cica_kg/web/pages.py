@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 
 import pyoxigraph as ox
@@ -57,6 +58,9 @@ def home() -> str:
     return render_template("home.html", build=engine.build(), counts=counts, chart=Markup(chart))
 
 
+IRI_KEY = re.compile(r"[^\s<>\"{}|^`\\]+")
+
+
 def _iri_for(path: str) -> str:
     return get_settings().base_iri + path
 
@@ -70,6 +74,8 @@ def resource(key: str) -> Response:
     if dot and (found := formats.by_extension(ext, list(formats.GRAPH_FORMATS))):
         key, fmt = stem, found
     iri = _iri_for("id/" + key)
+    if not IRI_KEY.fullmatch(key):  # characters no IRI of the graph can hold
+        raise errors.NotFound(f"there is no resource <{iri}> in the graph")
     engine = get_engine()
     desc = describe(lambda q, **b: engine.select(q, **b), iri)
     if not desc.exists:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
@@ -69,7 +68,7 @@ def data(name: str, suffix: str) -> Response:
     query = find(name)
     fmt = choose_format(query.form, suffix)
     answer = get_engine().run_canned(query, _params(), fmt.name)
-    if matches(answer.etag):
+    if answer.etag and matches(answer.etag):
         return not_modified(answer.etag)
     return answer_response(answer)
 
@@ -84,15 +83,17 @@ def show(name: str) -> Response | str:
     error, result = None, None
     missing = [p.name for p in query.params if p.required and p.name not in params]
     status = 200
-    if not missing:
+    if not missing and query.form in ("SELECT", "ASK"):  # other forms: as data only
         try:
             answer = get_engine().run_canned(query, params, "json")
             result = json.loads(answer.body)
             result["truncated"] = answer.truncated
         except errors.BadRequest as exc:
             error, status = exc.message, exc.status
-    args: dict[str, Any] = dict(params)
-    csv_url = url_for("queries.data", name=name, suffix="csv", _external=True, **args)
+    # Parameters go in the query string by hand: as url_for() keywords they could collide
+    # with its own (_external, _method…) or the route's (name, suffix).
+    query_string = ("?" + urlencode(params)) if params else ""
+    csv_url = url_for("queries.data", name=name, suffix="csv", _external=True) + query_string
     page = render_template(
         "query.html",
         query=query,
@@ -100,12 +101,11 @@ def show(name: str) -> Response | str:
         result=result,
         error=error,
         editor_url=url_for("sparql.endpoint") + "#query=" + quote(query.text),
-        json_url=url_for("queries.data", name=name, suffix="json", **args),
-        csv_url=url_for("queries.data", name=name, suffix="csv", **args),
+        json_url=url_for("queries.data", name=name, suffix="json") + query_string,
+        csv_url=url_for("queries.data", name=name, suffix="csv") + query_string,
         curl=f"curl {shlex.quote(csv_url)}",
         prefixes=PREFIXES,
-        share_url=url_for("queries.show", name=name, _external=True)
-        + ("?" + urlencode(params) if params else ""),
+        share_url=url_for("queries.show", name=name, _external=True) + query_string,
     )
     return Response(page, status=status, mimetype="text/html")
 
@@ -113,11 +113,7 @@ def show(name: str) -> Response | str:
 @blueprint.route("/.well-known/sparql-examples")
 def examples() -> Response:
     """The catalogue as RDF (SIB sparql-examples convention), Turtle by default."""
-    fmt = choose_format("CONSTRUCT", request.args.get("format"))
-    if fmt.kind != "graph":
-        raise errors.NotAcceptable(
-            "offered: " + ", ".join(f.media_type for f in formats.GRAPH_FORMATS)
-        )
+    fmt = choose_format("CONSTRUCT", request.args.get("format"), list(formats.GRAPH_FORMATS))
     endpoint = url_for("sparql.endpoint", _external=True)
     triples = canned.examples_rdf(catalogue(), endpoint)
     prefixes = {k: PREFIXES[k] for k in ("rdfs", "schema", "sh")}

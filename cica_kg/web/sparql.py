@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
@@ -14,6 +16,7 @@ from .app import get_engine, get_settings
 blueprint = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
+ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*")
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
@@ -66,23 +69,37 @@ def _protocol_params():  # type: ignore[no-untyped-def]
 def answer_query(query: str, params) -> Response:  # type: ignore[no-untyped-def]
     engine, settings = get_engine(), get_settings()
     info = engine.inspect(query)
+    default_graphs = graph_iris(params, "default-graph-uri")
+    named_graphs = graph_iris(params, "named-graph-uri")
     fmt = choose_format(info.form, params.get("format"))
     job = Job(
         query=query,
         format_name=fmt.name,
-        default_graphs=tuple(params.getlist("default-graph-uri")),
-        named_graphs=tuple(params.getlist("named-graph-uri")),
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
     )
-    etag = engine.etag(job)
-    if matches(etag):
+    etag = engine.etag(job, info)
+    if etag and matches(etag):
         return not_modified(etag)
     return answer_response(engine.run(job, info))
 
 
-def choose_format(form: str | None, format_param: str | None) -> formats.Format:
-    offered = formats.offered_for(form)
+def graph_iris(params, name: str) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The absolute IRIs given as a protocol dataset parameter; 400 for anything else."""
+    values = tuple(params.getlist(name))
+    for value in values:
+        if not ABSOLUTE_IRI.fullmatch(value):
+            raise errors.BadRequest(f"{name} must be an absolute IRI; got {value!r}")
+    return values
+
+
+def choose_format(
+    form: str | None, format_param: str | None, offered: list[formats.Format] | None = None
+) -> formats.Format:
+    """The format asked by `format=` or Accept, among those offered for the query form."""
+    offered = offered or formats.offered_for(form)
     try:
         if format_param:
             return formats.by_name(format_param, offered)
@@ -99,9 +116,13 @@ def matches(etag: str) -> bool:
 
 
 def cache_headers(response: Response, etag: str) -> Response:
+    """ETag and max-age for answers from the build; no-store for federated answers."""
+    response.headers["Vary"] = "Accept"
+    if not etag:
+        response.headers["Cache-Control"] = "no-store"
+        return response
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = f"public, max-age={get_settings().cache_max_age}"
-    response.headers["Vary"] = "Accept"
     return response
 
 
@@ -123,11 +144,7 @@ def service_description() -> Response:
         from .pages import editor_page
 
         return editor_page()
-    fmt = choose_format("CONSTRUCT", request.args.get("format"))
-    if fmt.kind != "graph":
-        raise errors.NotAcceptable(
-            "the service description is offered as " + ", ".join(f.media_type for f in offered)
-        )
+    fmt = choose_format("CONSTRUCT", request.args.get("format"), offered)
     engine = get_engine()
     build = engine.build()
     etag = f'"{build.build_id}-sd-{fmt.name}"'
