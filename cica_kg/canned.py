@@ -136,6 +136,24 @@ def load_catalogue(
     return {q.name: q for q in queries}
 
 
+_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, CannedQuery]]] = {}
+
+
+def cached_catalogue(queries_dir: Path) -> dict[str, CannedQuery]:
+    """load_catalogue(), re-read only when a file is added, removed or changed (one stat per
+    file instead of reading and lexing every query on each request)."""
+    signature = tuple(
+        (p.name, st.st_mtime_ns, st.st_size)
+        for p in catalogue_files(queries_dir)
+        for st in [p.stat()]
+    )
+    hit = _CACHE.get(queries_dir)
+    if hit is None or hit[0] != signature:
+        hit = (signature, load_catalogue(queries_dir))
+        _CACHE[queries_dir] = hit
+    return hit[1]
+
+
 def bind(
     query: CannedQuery, raw: dict[str, str], known_states: set[str] | None = None
 ) -> dict[str, ox.NamedNode | ox.Literal]:

@@ -680,18 +680,21 @@ class Engine:
         self, query: canned.CannedQuery, raw: dict[str, str], format_name: str
     ) -> Answer:
         """Run a canned query with the given parameter values (checked and typed)."""
+        return self.run(self.canned_job(query, raw, format_name))
+
+    def canned_job(self, query: canned.CannedQuery, raw: dict[str, str], format_name: str) -> Job:
+        """The job of a canned query with the given parameter values (checked and typed)."""
         known = None
         if any(p.type == "state" for p in query.params):
             known = {row["code"]["value"] for row in self.select(STATE_CODES)}
         bound = canned.bind(query, raw, known)
-        job = Job(
+        return Job(
             query=query.text,
             format_name=format_name,
             substitutions=tuple(sorted(bound.items())),
             max_rows=self.settings.max_result_rows,
             max_bytes=self.settings.max_result_bytes,
         )
-        return self.run(job)
 
     def close(self) -> None:
         self.pool.close()

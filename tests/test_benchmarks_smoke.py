@@ -17,11 +17,24 @@ def test_harness_smallest_size(tmp_path: Path) -> None:
     out = tmp_path / "results"
     status = main(
         [
-            "--sizes", "10k", "--duration", "2", "--clients", "4", "--peers", peers,
-            "--parts", "build,export,endpoint", "--work", str(tmp_path / "work"),
-            "--out", str(out), "--request-timeout", "30",
+            "--sizes",
+            "10k",
+            "--duration",
+            "2",
+            "--clients",
+            "4",
+            "--peers",
+            peers,
+            "--parts",
+            "build,export,endpoint",
+            "--work",
+            str(tmp_path / "work"),
+            "--out",
+            str(out),
+            "--request-timeout",
+            "30",
         ]
-    )  # fmt: skip
+    )
     result = json.loads((out / "10k.json").read_text())
     assert status == 0, result.get("error")
     assert (out / "summary.json").exists()

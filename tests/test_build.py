@@ -149,3 +149,15 @@ def test_forced_rebuilds_in_the_same_second_keep_a_published_build(data_copy: Se
     current = building.current_build(data_copy.store)
     assert current is not None and current.path == third.info.path
     assert len(open_current(data_copy.store).store) == third.info.triples > 4000
+
+
+def test_overlapping_roles_are_reported(data_copy: Settings) -> None:
+    (data_copy.data_dir / "overlap.ttl").write_bytes((FIXTURES / "overlap.ttl").read_bytes())
+    with pytest.raises(ValidationError) as caught:
+        building.check(data_copy)
+    overlaps = {
+        (p.focus.rsplit("/", 1)[1], p.message.split("<")[1].split(">")[0].rsplit("/", 1)[1])
+        for p in caught.value.problems
+        if p.check == "overlapping-role-violation.rq"
+    }
+    assert overlaps == {("KAZ", "KAZ-again"), ("AZE-2024", "CHN-2025")}

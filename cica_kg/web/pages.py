@@ -109,7 +109,7 @@ def _resource_page(desc: Description, key: str) -> str:
                     title=f"{desc.label}: roles in CICA over time",
                 )
             )
-        catalogue = canned.load_catalogue(get_settings().queries_dir)
+        catalogue = canned.cached_catalogue(get_settings().queries_dir)
         if "state-profile" in catalogue:
             profile = json.loads(
                 engine.run_canned(catalogue["state-profile"], {"state": code}, "json").body
@@ -154,7 +154,7 @@ DEFAULT_QUERY = """SELECT ?state ?label ?iso3 ?since WHERE {
 
 def editor_page() -> Response:
     """YASGUI (vendored), with the graph's prefixes and the canned queries as examples."""
-    queries = list(canned.load_catalogue(get_settings().queries_dir).values())
+    queries = list(canned.cached_catalogue(get_settings().queries_dir).values())
     endpoint = url_for("sparql.endpoint", _external=True)
     config = {
         "endpoint": endpoint,

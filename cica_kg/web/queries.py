@@ -21,7 +21,7 @@ NAV_LINKS.append(("queries.index", "Canned queries"))
 
 
 def catalogue() -> dict[str, CannedQuery]:
-    return canned.load_catalogue(get_settings().queries_dir)
+    return canned.cached_catalogue(get_settings().queries_dir)
 
 
 def find(name: str) -> CannedQuery:
@@ -67,10 +67,13 @@ def _params() -> dict[str, str]:
 def data(name: str, suffix: str) -> Response:
     query = find(name)
     fmt = choose_format(query.form, suffix)
-    answer = get_engine().run_canned(query, _params(), fmt.name)
-    if answer.etag and matches(answer.etag):
-        return not_modified(answer.etag)
-    return answer_response(answer)
+    engine = get_engine()
+    job = engine.canned_job(query, _params(), fmt.name)
+    info = engine.inspect(job.query)
+    etag = engine.etag(job, info)
+    if etag and matches(etag):  # answered before the query runs
+        return not_modified(etag)
+    return answer_response(engine.run(job, info))
 
 
 @blueprint.route("/queries/<name>")
