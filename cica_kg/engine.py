@@ -439,13 +439,20 @@ class QueryPool:
         """Run a job in a pool process within `timeout` seconds. A process that dies before
         it answers (killed from outside, or crashed) is replaced and the job tried once
         more; if that one dies too, the answer is a 503."""
-        for attempt in (1, 2):
+        deaths = 0
+        while deaths < 2:
             proc = self._checkout(wait=timeout)
+            try:
+                proc.conn.send((store_path, job))
+            except OSError:  # it was dead before it got the job: take another one
+                self._retire(proc)
+                continue
             try:
                 reply = self._run_in(proc, store_path, job, timeout)
             except (EOFError, OSError):
                 self._retire(proc)
-                log.error("a query process died before answering (attempt %d)", attempt)
+                deaths += 1
+                log.error("a query process died before answering (%d)", deaths)
                 continue
             if proc.niced:
                 self._retire(proc)
@@ -462,8 +469,7 @@ class QueryPool:
         )
 
     def _run_in(self, proc: _Process, store_path: str, job: Job, timeout: float) -> Any:
-        """Send the job, wait for the reply; kill the process at the deadline."""
-        proc.conn.send((store_path, job))
+        """Wait for the reply to the job just sent; kill the process at the deadline."""
         deadline = time.monotonic() + timeout
         cpu_at_start = _cpu_seconds(proc.process.pid)
         while not proc.conn.poll(min(0.05, max(0.0, deadline - time.monotonic()))):

@@ -3,7 +3,9 @@ development server."""
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import signal
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -46,7 +48,9 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 
 def _warm_up(worker: Any) -> None:
-    """Start the worker's query processes before the first request arrives."""
+    """Start the worker's query processes before the first request arrives. SIGUSR2 makes
+    a worker print every thread's stack to the error log (for diagnosing a stuck worker)."""
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     app = worker.wsgi
     app.config["CICA_ENGINE"].pool.start()
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,8 +69,8 @@ def select(store: ox.Store, query: str, **bindings: ox.NamedNode | ox.Literal) -
 
 
 class Server:
-    def __init__(self, url: str, process: subprocess.Popen, settings: Settings):
-        self.url, self.process, self.settings = url, process, settings
+    def __init__(self, url: str, process: subprocess.Popen, settings: Settings, log: Path):
+        self.url, self.process, self.settings, self.log = url, process, settings, log
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(self.url + path, timeout=30, **kwargs)
@@ -95,15 +96,18 @@ def start_server(settings: Settings, env: dict[str, str] | None = None, **flags)
     for key, value in flags.items():
         args += ["--" + key.replace("_", "-"), str(value)]
     full_env = {**os.environ, **(env or {})}
-    process = subprocess.Popen(args, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # The log goes to a file: a pipe nobody reads fills up and blocks the server's logging.
+    log = Path(tempfile.mkstemp(prefix="cica-kg-server-", suffix=".log")[1])
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(process.stdout.read().decode() if process.stdout else "died")
+            raise RuntimeError(log.read_text(errors="replace"))
         try:
             if requests.get(url + "/sparql?query=ASK{}", timeout=5).status_code == 200:
-                return Server(url, process, settings)
+                return Server(url, process, settings, log)
         except requests.ConnectionError:
             time.sleep(0.1)
     process.kill()
@@ -111,13 +115,16 @@ def start_server(settings: Settings, env: dict[str, str] | None = None, **flags)
 
 
 def stop_server(server: Server) -> str:
+    """Stop the server (SIGTERM, then SIGKILL after 30 s) and return its log."""
     server.process.terminate()
     try:
-        out, _ = server.process.communicate(timeout=30)
+        server.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.process.kill()
-        out, _ = server.process.communicate()
-    return out.decode(errors="replace") if out else ""
+        server.process.wait()
+    text = server.log.read_text(errors="replace")
+    server.log.unlink(missing_ok=True)
+    return text
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -341,6 +342,7 @@ def test_dead_idle_query_processes_are_replaced(server: Server) -> None:
     assert query_processes
     for pid in query_processes:
         os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)  # killed while idle, some time before the next requests
     for i in range(12):  # every worker, every thread: none may answer 500
         r = server.get("/sparql", params={"query": f"ASK {{ ?s ?p {i} }}"})
         assert r.status_code == 200, r.text[:200]
