@@ -480,7 +480,7 @@ def reference_url(urls: dict[str, str | None], start: PartialDate | None) -> str
 
 
 def with_engine(settings: Settings) -> Engine:
-    return Engine(settings, pool=InlinePool())
+    return Engine(settings, pool=None if settings.engine else InlinePool())
 
 
 def links(settings: Settings) -> list[Resource]:

@@ -94,3 +94,11 @@ def test_cli_query_over_the_remote_engine(oxigraph_url: str) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 2 and ",CHN," in lines[1] + ","
+
+
+def test_wikidata_links_over_the_remote_engine(oxigraph_url: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["wikidata", "links", "--engine", oxigraph_url, "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "http://www.wikidata.org/entity/Q232" in result.output
