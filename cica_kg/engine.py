@@ -371,6 +371,7 @@ class QueryPool:
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: queue.LifoQueue[_Process] = queue.LifoQueue()
         self._count = 0
+        self._booting = 0  # processes started but not ready yet
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -382,18 +383,24 @@ class QueryPool:
             self._spawn()
 
     def _spawn(self) -> None:
+        with self._lock:
+            self._booting += 1
+
         def boot() -> None:
             proc = _Process(self._ctx)
             try:
-                if proc.conn.poll(60) and proc.conn.recv() == ("ready",):
-                    self._idle.put(proc)
-                    return
+                ready = proc.conn.poll(60) and proc.conn.recv() == ("ready",)
             except (EOFError, OSError):
-                pass
+                ready = False
+            with self._lock:
+                self._booting -= 1
+                if not ready:
+                    self._count -= 1
+            if ready:
+                self._idle.put(proc)
+                return
             log.error("a query process failed to start")
             proc.kill()
-            with self._lock:
-                self._count -= 1
 
         threading.Thread(target=boot, daemon=True).start()
 
@@ -411,8 +418,10 @@ class QueryPool:
             return self._idle.get_nowait()
         except queue.Empty:
             pass
+        # Grow by at most two processes at a time: a start costs ~0.3 s of CPU, and a burst
+        # of starts would take the CPU from the queries waiting for them.
         with self._lock:
-            grow = self._count < self.max_size
+            grow = self._count < self.max_size and self._booting < 2
             if grow:
                 self._count += 1
         if grow:
