@@ -83,11 +83,6 @@ def pending_build_id(settings: Settings) -> str:
     return inputs_digest(snapshot_inputs(settings)[1])
 
 
-def is_up_to_date(settings: Settings) -> bool:
-    info = current_build(settings.store)
-    return info is not None and info.build_id == pending_build_id(settings)
-
-
 @dataclass(frozen=True)
 class Checked:
     """Inputs that loaded and validated: the files, the dataset and its build id."""

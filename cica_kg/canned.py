@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from . import errors
 from .namespaces import ID
-from .sparql_text import inspect_query
+from .sparql_text import ABSOLUTE_IRI, inspect_query
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = {"date", "year", "state", "iri", "string"}
@@ -207,7 +207,7 @@ def _term(p: Param, value: str, known_states: set[str] | None) -> ox.NamedNode |
             raise bad()
         return ox.NamedNode(f"{ID}state/{code}")
     if p.type == "iri":
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*", value):
+        if not ABSOLUTE_IRI.fullmatch(value):
             raise bad()
         return ox.NamedNode(value)
     return ox.Literal(value)

@@ -56,6 +56,8 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _UNICODE_ESCAPE = re.compile(_UCHAR)
+# An absolute IRI as a user may type it (a scheme, then no character an IRIREF forbids).
+ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*")
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ def _service_target(
 
 def _resolve(iri: str, base: str | None) -> str | None:
     """The absolute form of an IRI reference, or None if it is relative without a base."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", iri):
+    if ABSOLUTE_IRI.match(iri):
         return iri
     if base is None:
         return None

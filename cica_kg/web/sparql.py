@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
@@ -11,12 +9,12 @@ from .. import errors, formats
 from ..engine import TRUNCATED_HEADER, Answer, Job
 from ..namespaces import PREFIXES
 from ..service_description import describe
+from ..sparql_text import ABSOLUTE_IRI
 from .app import get_engine, get_settings
 
 blueprint = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
-ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*")
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
