@@ -4,7 +4,6 @@ queries/checks/*-violation.rq, where every returned row is a named data error.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,22 +11,9 @@ import rdflib
 from pyshacl import validate as shacl_validate
 
 from .namespaces import PREFIXES, graph_iri
+from .problems import Problem
 
 SH = rdflib.Namespace(PREFIXES["sh"])
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One data error: a shape violation or a check's row."""
-
-    check: str  # shape IRI or check file name
-    focus: str  # the node in error
-    message: str
-    path: str = ""  # the property, for shape violations
-
-    def __str__(self) -> str:
-        path = f" path {self.path}" if self.path else ""
-        return f"{self.focus}{path}: {self.message} [{self.check}]"
 
 
 class ValidationError(Exception):
