@@ -61,12 +61,20 @@ def measure(
     return Measured(seconds, peak, proc.returncode, out, err)
 
 
-def measure_wait4(cmd: list[str], timeout: float | None = None) -> Measured:
-    """Like measure(), with the exact peak RSS of that child from os.wait4."""
+def measure_wait4(
+    cmd: list[str], timeout: float | None = None, env: dict[str, str] | None = None
+) -> Measured:
+    """Like measure(), with the exact peak RSS of that child from os.wait4; `env` is added to
+    this process's environment."""
     started = time.perf_counter()
     log_out = open(os.devnull, "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=log_out, text=True, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=log_out,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     deadline = None if timeout is None else started + timeout
     out_chunks: list[str] = []

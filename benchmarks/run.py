@@ -3,15 +3,12 @@
     .venv/bin/python -m benchmarks.run --sizes 10k,100k --duration 10
 
 For each size: generate the data (deterministic from --seed), build it (`cica-kg build`,
-timed, with peak memory), time the build's phases (parse, oxigraph->rdflib copy, pyshacl,
-SPARQL checks, store write) and a raw pyoxigraph bulk_load of the same files, export against
+timed, with peak memory) in alternation with a raw pyoxigraph bulk_load of the same files,
+time the build's steps one by one (load, shapes, each SPARQL check, store write), export against
 a raw Store.dump, then start `cica-kg serve`'s app, `oxigraph serve-read-only
 --union-default-graph` on the same store and rdflib-endpoint on the same files, and run the
 three request mixes at each concurrency against each target in alternation. Cold start and a
-per-request profile close each size. Results: <out>/<size>.json (and summary.json).
-
-Sizes above --shacl-max are built by the same library steps without pyshacl (the SPARQL
-checks still run) so that the endpoint can be measured; the JSON says so."""
+per-request profile close each size. Results: <out>/<size>.json (and summary.json)."""
 
 from __future__ import annotations
 
@@ -41,7 +38,6 @@ from .workload import ACCEPT, Workload, http_target
 REPO = procs.REPO
 ONTOLOGY = REPO / "ontology"
 PY = sys.executable
-SLOW_CHECK = "overlapping-role-violation.rq"
 TARGETS_ALL = ["cica-kg/queries", "cica-kg/sparql", "oxigraph", "rdflib"]
 
 
@@ -104,136 +100,61 @@ def store_triples_states(store_root: Path) -> tuple[int, list[str]]:
 
 
 def bench_build(a: argparse.Namespace, n: int, data: Path, work: Path) -> dict[str, object]:
-    out: dict[str, object] = {}
-    store = work / "store"
-    validate = n <= a.shacl_max
-    if a.build_mode == "bulk":
-        log(f"  raw bulk_load into a published layout, no validation ({size_label(n)})")
-        out["bulk_load"] = task(
-            [
-                "bulk-publish",
-                "--data-dir",
-                str(data),
-                "--ontology-dir",
-                str(ONTOLOGY),
-                "--store",
-                str(store),
-            ],
+    """`cica-kg build` (validation included, default settings) and raw pyoxigraph bulk_load
+    of the same files, each in its own process, alternating for --build-rounds; then the
+    build's steps one by one (`tasks.py phases`). At sizes where the default validator is
+    pyshacl, the build also runs with CICA_KG_SHACL=sparql."""
+    from cica_kg.validation import PYSHACL_MAX_TRIPLES
+
+    store, raw = work / "store", work / "raw-bulk"
+    variants: list[tuple[str, dict[str, str]]] = [("cica_build", {})]
+    if n <= PYSHACL_MAX_TRIPLES:  # first, so that the default build's store is left
+        variants.insert(0, ("cica_build_sparql", {"CICA_KG_SHACL": "sparql"}))
+    cmd = [
+        str(procs.VENV_BIN / "cica-kg"),
+        "build",
+        "--store",
+        str(store),
+        "--data-dir",
+        str(data),
+        "--ontology-dir",
+        str(ONTOLOGY),
+    ]
+    runs: dict[str, list[dict[str, object]]] = {}
+    for r in range(a.build_rounds):
+        for name, env in variants:
+            shutil.rmtree(store, ignore_errors=True)
+            log(f"  {name} ({size_label(n)}, round {r + 1})")
+            m = procs.measure_wait4(cmd, timeout=a.build_timeout, env=env)
+            runs.setdefault(name, []).append(
+                {
+                    "seconds": round(m.seconds, 3),
+                    "peak_rss_mb": round(m.peak_rss_mb, 1),
+                    "returncode": m.returncode,
+                }
+            )
+        log(f"  raw bulk_load ({size_label(n)}, round {r + 1})")
+        bulk = task(
+            ["bulk-load", "--data-dir", str(data), "--ontology-dir", str(ONTOLOGY)]
+            + ["--out", str(raw)],
             timeout=a.build_timeout,
         )
-        cur = (store / "current").resolve()
-        out["bulk_load"]["store_mb"] = round(procs.du_mb(cur), 1)  # type: ignore[index]
-        out["store_mb"] = out["bulk_load"]["store_mb"]  # type: ignore[index]
-        out["cica_build"] = {"skipped": "--build-mode bulk: raw bulk_load only, not validated"}
-        return out
-    if a.build_mode == "phases":
-        log(
-            f"  build step by step, publishing ({size_label(n)}, "
-            f"pyshacl {'on' if validate else 'off'})"
-        )
-        shutil.rmtree(store, ignore_errors=True)
-        args = [
-            "phases",
-            "--data-dir",
-            str(data),
-            "--ontology-dir",
-            str(ONTOLOGY),
-            "--store",
-            str(store),
-            "--publish",
-        ]
-        if not validate:
-            args.append("--skip-shacl")
-        slow = n > a.check_max
-        if slow:
-            args += ["--skip-checks", SLOW_CHECK]
-        if a.profile_shacl and validate:
-            args += ["--profile", str(Path(a.out) / f"profile-build-{size_label(n)}.txt")]
-        out["phases"] = task(args, timeout=a.build_timeout)
-        out["cica_build"] = {
-            "skipped": "--build-mode phases: the same library steps, timed one by one"
-        }
-        if slow:
-            for label, path in (
-                ("shipped", REPO / "queries" / "checks" / SLOW_CHECK),
-                ("suggested rewrite", REPO / "benchmarks" / "checks" / SLOW_CHECK),
-            ):
-                log(f"  {SLOW_CHECK} alone, {label} (limit {a.check_timeout:g} s)")
-                r = task(
-                    [
-                        "check",
-                        "--data-dir",
-                        str(data),
-                        "--ontology-dir",
-                        str(ONTOLOGY),
-                        "--check",
-                        str(path),
-                    ],
-                    timeout=a.check_timeout,
-                )
-                out[f"slow_check ({label})"] = r
-    elif validate:
-        shutil.rmtree(store, ignore_errors=True)
-        cmd = [
-            str(procs.VENV_BIN / "cica-kg"),
-            "build",
-            "--store",
-            str(store),
-            "--data-dir",
-            str(data),
-            "--ontology-dir",
-            str(ONTOLOGY),
-        ]
-        log(f"  cica-kg build ({size_label(n)})")
-        m = procs.measure_wait4(cmd, timeout=a.build_timeout)
-        out["cica_build"] = {
-            "command": shlex.join(cmd),
-            "seconds": round(m.seconds, 3),
-            "peak_rss_mb": round(m.peak_rss_mb, 1),
-            "returncode": m.returncode,
-        }
-        log(f"  phases ({size_label(n)})")
-        prof = Path(a.out) / f"profile-build-{size_label(n)}.txt" if a.profile_shacl else None
-        ph_args = [
-            "phases",
-            "--data-dir",
-            str(data),
-            "--ontology-dir",
-            str(ONTOLOGY),
-            "--store",
-            str(work / "phases"),
-        ]
-        if prof:
-            ph_args += ["--profile", str(prof)]
-        out["phases"] = task(ph_args, timeout=a.build_timeout)
-    else:  # noqa: PLR5501
-        log(f"  phases without pyshacl, publishing ({size_label(n)})")
-        shutil.rmtree(store, ignore_errors=True)
-        out["phases"] = task(
-            [
-                "phases",
-                "--data-dir",
-                str(data),
-                "--ontology-dir",
-                str(ONTOLOGY),
-                "--store",
-                str(store),
-                "--skip-shacl",
-                "--publish",
-            ],
-            timeout=a.build_timeout,
-        )
-        out["cica_build"] = {"skipped": f"pyshacl not run above --shacl-max {a.shacl_max}"}
-    log(f"  raw bulk_load ({size_label(n)})")
-    raw = work / "raw-bulk"
-    out["bulk_load"] = task(
-        ["bulk-load", "--data-dir", str(data), "--ontology-dir", str(ONTOLOGY), "--out", str(raw)],
-        timeout=a.build_timeout,
-    )
-    out["bulk_load"]["store_mb"] = round(procs.du_mb(raw), 1)  # type: ignore[index]
-    shutil.rmtree(raw, ignore_errors=True)
-    cur = (store / "current").resolve()
-    out["store_mb"] = round(procs.du_mb(cur), 1) if cur.exists() else None
+        bulk["store_mb"] = round(procs.du_mb(raw), 1)
+        runs.setdefault("bulk_load", []).append(bulk)
+        shutil.rmtree(raw, ignore_errors=True)
+    out: dict[str, object] = {
+        name: {"command": shlex.join(cmd), "env": env, "runs": runs[name]} for name, env in variants
+    }
+    out["bulk_load"] = {"runs": runs["bulk_load"]}
+    # the default build's published store stays for the parts that follow
+    out["store_mb"] = round(procs.du_mb((store / "current").resolve()), 1)
+    log(f"  build steps one by one ({size_label(n)})")
+    args = ["phases", "--data-dir", str(data), "--ontology-dir", str(ONTOLOGY)]
+    args += ["--store", str(work / "phases")]
+    if n <= a.pyshacl_max:
+        args.append("--pyshacl")
+    out["phases"] = task(args, timeout=a.build_timeout)
+    shutil.rmtree(work / "phases", ignore_errors=True)
     return out
 
 
@@ -597,7 +518,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="cica-kg web workers")
     ap.add_argument("--threads", type=int, default=8, help="cica-kg threads per worker")
     ap.add_argument("--request-timeout", type=float, default=60.0)
-    ap.add_argument("--shacl-max", default="100k", help="largest size built with pyshacl")
+    ap.add_argument(
+        "--pyshacl-max", default="100k", help="largest size at which pyshacl is timed too"
+    )
+    ap.add_argument("--build-rounds", type=int, default=2, help="alternating build rounds")
     ap.add_argument("--rdflib-max", default="100k", help="largest size served by rdflib-endpoint")
     ap.add_argument(
         "--rdflib-heavy-max",
@@ -610,20 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         default="100k",
         help="largest size at which `cica-kg serve` (CLI) cold start is measured",
     )
-    ap.add_argument(
-        "--build-mode",
-        choices=["cli+phases", "phases", "bulk"],
-        default="cli+phases",
-        help="phases: time the build only step by step (and publish from there)",
-    )
     ap.add_argument("--build-timeout", type=float, default=3600.0)
-    ap.add_argument(
-        "--check-max",
-        default="100k",
-        help=f"above this size {SLOW_CHECK} is timed on its own, with a limit",
-    )
-    ap.add_argument("--check-timeout", type=float, default=240.0)
-    ap.add_argument("--profile-shacl", action="store_true", help="cProfile the pyshacl phase")
     ap.add_argument("--profile-n", type=int, default=200)
     ap.add_argument(
         "--merge",
@@ -631,11 +542,10 @@ def main(argv: list[str] | None = None) -> int:
         help="update an existing <size>.json: keep the parts not run now",
     )
     a = ap.parse_args(argv)
-    a.shacl_max = parse_size(a.shacl_max)
+    a.pyshacl_max = parse_size(a.pyshacl_max)
     a.rdflib_max = parse_size(a.rdflib_max)
     a.rdflib_heavy_max = parse_size(a.rdflib_heavy_max)
     a.cli_cold_max = parse_size(a.cli_cold_max)
-    a.check_max = parse_size(a.check_max)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so servers are stopped
     a.out.mkdir(parents=True, exist_ok=True)
     a.work.mkdir(parents=True, exist_ok=True)

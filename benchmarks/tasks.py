@@ -1,7 +1,7 @@
 """Single measured tasks, each run in its own child process so that its wall time and peak
 memory are its own. Each prints one JSON line (with peak_rss_mb) as its last line.
 
-    python -m benchmarks.tasks phases    --data-dir D --ontology-dir O --store S [--profile F]
+    python -m benchmarks.tasks phases    --data-dir D --ontology-dir O --store S [--pyshacl]
     python -m benchmarks.tasks bulk-load --data-dir D --ontology-dir O --out S
     python -m benchmarks.tasks export    --store S --out DIR
     python -m benchmarks.tasks dump      --store S --out FILE
@@ -10,11 +10,7 @@ memory are its own. Each prints one JSON line (with peak_rss_mb) as its last lin
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import json
-import os
-import pstats
 import resource
 import shutil
 import time
@@ -23,108 +19,66 @@ from pathlib import Path
 import pyoxigraph as ox
 
 
-def load_inputs(settings):  # type: ignore[no-untyped-def]
-    """(files, dataset, catalogue, build id) as the library's build reads them."""
-    from cica_kg import build as building
-    from cica_kg import canned, loading
-
-    files, snapshot = building.snapshot_inputs(settings)
-    dataset = loading.load_dataset(files, snapshot)
-    catalogue = canned.load_catalogue(settings.queries_dir, snapshot)
-    return files, dataset, catalogue, loading.inputs_digest(snapshot)
-
-
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def phases(a: argparse.Namespace) -> dict[str, object]:
-    """The steps of `cica-kg build`, timed one by one (same library calls, same order)."""
+    """The steps of `cica-kg build`, timed one by one with the same library calls: load into
+    memory, the shapes (compiled to SPARQL; pyshacl too with --pyshacl), each check, then the
+    whole validation as the build runs it (concurrently), and the on-disk store write (which
+    the build overlaps with validation)."""
     from cica_kg import build as building
     from cica_kg import validation
-    from cica_kg.canned import examples_rdf
+    from cica_kg.loading import load_dataset
     from cica_kg.namespaces import graph_iri
     from cica_kg.settings import Settings
+    from cica_kg.shacl_sparql import shape_problems_sparql
 
     settings = Settings.from_env(store=a.store, data_dir=a.data_dir, ontology_dir=a.ontology_dir)
     out: dict[str, object] = {}
     t = time.perf_counter()
-    files, dataset, catalogue, build_id = load_inputs(settings)
-    qg = ox.NamedNode(graph_iri("queries"))
-    dataset.extend(ox.Quad(x.subject, x.predicate, x.object, qg) for x in examples_rdf(catalogue))
-    out["parse_s"] = time.perf_counter() - t
+    inputs = building.snapshot_inputs(settings)
+    dataset = load_dataset(*inputs)
+    dataset.extend(building.queries_quads(settings, inputs[1]))
+    out["load_s"] = time.perf_counter() - t
     out["triples"] = len(dataset)
-    out["rss_after_parse_mb"] = peak_mb()
+    out["rss_after_load_mb"] = peak_mb()
 
-    # SHACL, split into the oxigraph -> rdflib copy and pyshacl itself
     t = time.perf_counter()
-    shapes_node = ox.NamedNode(graph_iri("shapes"))
-    shapes = validation.rdflib_graph(dataset.quads_for_pattern(None, None, None, shapes_node))
-    data = validation.rdflib_graph(
-        q for q in dataset.quads_for_pattern(None, None, None) if q.graph_name != shapes_node
-    )
-    out["to_rdflib_s"] = time.perf_counter() - t
-    out["rss_after_rdflib_mb"] = peak_mb()
-    from pyshacl import validate as shacl_validate
-
-    prof = cProfile.Profile() if a.profile else None
-    t = time.perf_counter()
-    if prof:
-        prof.enable()
-    if a.skip_shacl:
-        conforms = None
-    else:
-        conforms, _report, _ = shacl_validate(
-            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False
-        )
-    if prof:
-        prof.disable()
-        buf = io.StringIO()
-        stats = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
-        stats.print_stats(45)
-        buf.write("\n---- by own time ----\n")
-        stats.sort_stats("tottime").print_stats(30)
-        Path(a.profile).write_text(buf.getvalue())
-    out["pyshacl_s"] = time.perf_counter() - t
-    out["shacl_conforms"] = conforms
-    out["rss_after_pyshacl_mb"] = peak_mb()
-    del data, shapes
+    out["shapes_sparql_problems"] = len(shape_problems_sparql(dataset, graph_iri("shapes")))
+    out["shapes_sparql_s"] = time.perf_counter() - t
+    if a.pyshacl:
+        t = time.perf_counter()
+        out["pyshacl_problems"] = len(validation.shape_problems(dataset))
+        out["pyshacl_s"] = time.perf_counter() - t  # the rdflib copy included
+        out["rss_after_pyshacl_mb"] = peak_mb()
 
     checks: dict[str, float] = {}
-    skipped: list[str] = []
     problems = 0
     for path in validation.check_files(settings.queries_dir / "checks"):
-        if path.name in (a.skip_checks or []):
-            skipped.append(path.name)
-            continue
         t = time.perf_counter()
-        problems += sum(1 for _ in validation._run_check(dataset, path))
+        problems += len(validation._run_check(dataset, path))
         checks[path.name] = round(time.perf_counter() - t, 3)
     out["checks_s"] = sum(checks.values())
     out["checks"] = checks
-    out["checks_skipped"] = skipped
     out["check_problems"] = problems
+
+    t = time.perf_counter()
+    out["validate_problems"] = len(
+        validation.validate(dataset, settings.queries_dir / "checks", "sparql")
+    )
+    out["validate_concurrent_s"] = time.perf_counter() - t
+    out["rss_after_validation_mb"] = peak_mb()
+    del dataset
 
     tmp = Path(a.store) / "phases-tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    Path(a.store).mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True)
     t = time.perf_counter()
-    building._write_build(tmp, build_id, files, dataset)
+    building._write_store(tmp / building.STORE_DIR, settings, inputs)
     out["write_store_s"] = time.perf_counter() - t
-    if a.publish:
-        # Publish this build as `cica-kg build` would (same layout, same switch), for sizes
-        # where the full validation is not run: the store is then unvalidated by SHACL.
-        builds = Path(a.store) / building.BUILDS
-        builds.mkdir(exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        final = builds / f"{build_id}-{stamp}"
-        os.rename(tmp, final)
-        building._switch(Path(a.store), final)
-        out["published"] = str(final)
     shutil.rmtree(tmp, ignore_errors=True)
-    out["total_s"] = sum(
-        float(out[k]) for k in ("parse_s", "to_rdflib_s", "pyshacl_s", "checks_s", "write_store_s")
-    )
     return out
 
 
@@ -144,58 +98,6 @@ def bulk_load(a: argparse.Namespace) -> dict[str, object]:
     n = len(store)
     del store
     return {"seconds": seconds, "triples": n}
-
-
-def check(a: argparse.Namespace) -> dict[str, object]:
-    """One violation query over the loaded dataset (the harness kills it at its limit)."""
-    from cica_kg import validation
-    from cica_kg.settings import Settings
-
-    settings = Settings.from_env(data_dir=a.data_dir, ontology_dir=a.ontology_dir)
-    _files, dataset, _cat, _id = load_inputs(settings)
-    t = time.perf_counter()
-    rows = sum(1 for _ in validation._run_check(dataset, Path(a.check)))
-    return {"check": str(a.check), "seconds": time.perf_counter() - t, "rows": rows}
-
-
-def bulk_publish(a: argparse.Namespace) -> dict[str, object]:
-    """Raw bulk_load straight into a published-build layout (builds/<id>/oxigraph,
-    build.json, `current`), with no validation: for sizes where the library's build does not
-    fit the time or memory at hand, so that serving can still be measured."""
-    from cica_kg import build as building
-    from cica_kg.loading import input_files
-    from cica_kg.settings import Settings
-
-    settings = Settings.from_env(store=a.store, data_dir=a.data_dir, ontology_dir=a.ontology_dir)
-    files = input_files(settings.ontology_dir, settings.data_dir)
-    build_id = building.pending_build_id(settings)
-    shutil.rmtree(a.store, ignore_errors=True)
-    builds = Path(a.store) / building.BUILDS
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    final = builds / f"{build_id}-{stamp}"
-    final.mkdir(parents=True)
-    t = time.perf_counter()
-    store = ox.Store(str(final / building.STORE_DIR))
-    for f in files:
-        store.bulk_load(
-            path=str(f.path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f.graph)
-        )
-    store.flush()
-    seconds = time.perf_counter() - t
-    graphs = building.graph_sizes(store)
-    n = len(store)
-    del store
-    info = {
-        "build_id": build_id,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "triples": n,
-        "graphs": graphs,
-        "inputs": [f.path.name for f in files],
-        "note": "benchmarks bulk-publish: raw bulk_load, not validated",
-    }
-    (final / building.INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
-    building._switch(Path(a.store), final)
-    return {"seconds": seconds, "triples": n, "published": str(final)}
 
 
 def export(a: argparse.Namespace) -> dict[str, object]:
@@ -224,24 +126,16 @@ def dump(a: argparse.Namespace) -> dict[str, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument(
-        "task", choices=["phases", "bulk-load", "bulk-publish", "check", "export", "dump"]
-    )
+    ap.add_argument("task", choices=["phases", "bulk-load", "export", "dump"])
     ap.add_argument("--data-dir", type=Path)
     ap.add_argument("--ontology-dir", type=Path)
     ap.add_argument("--store", type=Path)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--profile", type=Path)
-    ap.add_argument("--skip-shacl", action="store_true")
-    ap.add_argument("--publish", action="store_true")
-    ap.add_argument("--skip-checks", nargs="*")
-    ap.add_argument("--check", type=Path)
+    ap.add_argument("--pyshacl", action="store_true")
     a = ap.parse_args()
     fn = {
         "phases": phases,
         "bulk-load": bulk_load,
-        "bulk-publish": bulk_publish,
-        "check": check,
         "export": export,
         "dump": dump,
     }[a.task]

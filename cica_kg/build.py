@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,21 +102,25 @@ def snapshot_inputs(settings: Settings) -> tuple[list[InputFile], dict[Path, byt
 def check(
     settings: Settings, inputs: tuple[list[InputFile], dict[Path, bytes]] | None = None
 ) -> Checked:
-    """Load and validate the inputs (read once); raise LoadError or ValidationError."""
+    """Load the inputs (read once) into memory and validate them; raise LoadError or
+    ValidationError."""
     files, snapshot = inputs or snapshot_inputs(settings)
     dataset = load_dataset(files, snapshot)
+    dataset.extend(queries_quads(settings, snapshot))
+    problems = validate(dataset, settings.queries_dir / "checks", settings.shacl, snapshot)
+    if problems:
+        raise ValidationError(problems)
+    return Checked(files, dataset, inputs_digest(snapshot))
+
+
+def queries_quads(settings: Settings, snapshot: dict[Path, bytes]) -> list[ox.Quad]:
+    """The canned queries' catalogue as RDF, in the queries graph."""
     try:
         catalogue = load_catalogue(settings.queries_dir, snapshot)
     except CatalogueError as exc:
         raise LoadError(settings.queries_dir, None, None, str(exc)) from None
-    queries_graph = ox.NamedNode(graph_iri("queries"))
-    dataset.extend(
-        ox.Quad(t.subject, t.predicate, t.object, queries_graph) for t in examples_rdf(catalogue)
-    )
-    problems = validate(dataset, settings.queries_dir / "checks")
-    if problems:
-        raise ValidationError(problems)
-    return Checked(files, dataset, inputs_digest(snapshot))
+    graph = ox.NamedNode(graph_iri("queries"))
+    return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in examples_rdf(catalogue)]
 
 
 def _build_lock(store_root: Path) -> contextlib.AbstractContextManager[None]:
@@ -126,12 +131,13 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
     """Validate the inputs and publish them as a new build (unless already published: then
     nothing is loaded or validated again, which keeps `cica-kg serve` quick to start)."""
     inputs = snapshot_inputs(settings)
+    files, snapshot = inputs
+    build_id = inputs_digest(snapshot)
     published = current_build(settings.store)
-    if not force and published is not None and published.build_id == inputs_digest(inputs[1]):
+    if not force and published is not None and published.build_id == build_id:
         return BuildResult(published, changed=False)
-    checked = check(settings, inputs)
-    files, dataset, build_id = checked.files, checked.dataset, checked.build_id
     root = settings.store
+    root.mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
         published = current_build(root)
         if published is not None and published.build_id == build_id and not force:
@@ -144,7 +150,14 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}Z"
         tmp = builds / f".tmp-{build_id}-{stamp}-{os.getpid()}"
         try:
-            _write_build(tmp, build_id, files, dataset)
+            tmp.mkdir()
+            # The on-disk store is bulk-loaded from the same bytes while the in-memory copy is
+            # validated (both release the GIL); it is published only if validation passes.
+            with ThreadPoolExecutor(max_workers=1) as writer:
+                written = writer.submit(_write_store, tmp / STORE_DIR, settings, inputs)
+                check(settings, inputs)
+                graphs = written.result()
+            _write_info(tmp, build_id, files, graphs)
             final = builds / f"{build_id}-{stamp}"
             os.rename(tmp, final)
             fsync_dir(builds)
@@ -156,20 +169,28 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
         return BuildResult(BuildInfo.read(final), changed=True)
 
 
-def _write_build(tmp: Path, build_id: str, files: list[InputFile], dataset: ox.Store) -> None:
-    tmp.mkdir()
-    store = ox.Store(str(tmp / STORE_DIR))
-    store.bulk_extend(dataset.quads_for_pattern(None, None, None))
+def _write_store(
+    path: Path, settings: Settings, inputs: tuple[list[InputFile], dict[Path, bytes]]
+) -> dict[str, int]:
+    """Bulk-load the inputs into a new on-disk store at `path`; its triples per graph."""
+    files, snapshot = inputs
+    store = ox.Store(str(path))
+    load_dataset(files, snapshot, into=store)
+    store.extend(queries_quads(settings, snapshot))
     store.flush()
     store.optimize()
     graphs = graph_sizes(store)
-    triples = len(store)
     del store  # closes RocksDB before the directory is renamed
+    return graphs
+
+
+def _write_info(tmp: Path, build_id: str, files: list[InputFile], graphs: dict[str, int]) -> None:
+    """build.json, then fsync everything: the build is complete before it is renamed."""
     info: dict[str, Any] = {
         "build_id": build_id,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cica_kg_version": __version__,
-        "triples": triples,
+        "triples": sum(graphs.values()),
         "graphs": graphs,
         "inputs": [f.path.name for f in files],
     }

@@ -70,24 +70,22 @@ def inputs_digest(snapshot: dict[Path, bytes]) -> str:
     return digest.hexdigest()[:16]
 
 
-def parse_file(f: InputFile, data: bytes) -> list[ox.Quad]:
-    """All triples of one Turtle file (its bytes) as quads in its named graph."""
-    graph = ox.NamedNode(f.graph)
+def load_file(store: ox.Store, f: InputFile, data: bytes) -> None:
+    """Load one Turtle file (its bytes) into its named graph of `store`, with the bulk
+    loader (no transaction: a failed load leaves part of the file, so load into a store
+    that is thrown away on error)."""
     try:
-        return [
-            ox.Quad(t.subject, t.predicate, t.object, graph)
-            for t in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=None)
-        ]
+        store.bulk_load(input=data, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f.graph))
     except SyntaxError as exc:
         message = exc.msg or str(exc)
         raise LoadError(f.path, exc.lineno, exc.offset, message) from None
-    except UnicodeDecodeError as exc:
-        raise LoadError(f.path, None, None, f"not UTF-8: {exc.reason}") from None
 
 
-def load_dataset(files: Iterable[InputFile], snapshot: dict[Path, bytes]) -> ox.Store:
-    """An in-memory store with every file in its own named graph."""
-    store = ox.Store()
+def load_dataset(
+    files: Iterable[InputFile], snapshot: dict[Path, bytes], into: ox.Store | None = None
+) -> ox.Store:
+    """A store (in memory unless `into` is given) with every file in its own named graph."""
+    store = ox.Store() if into is None else into
     for f in files:
-        store.extend(parse_file(f, snapshot[f.path]))
+        load_file(store, f, snapshot[f.path])
     return store

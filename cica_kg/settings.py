@@ -120,6 +120,12 @@ class Settings:
     dumps_dir: Path | None = _setting(
         None, shown="<store>/dumps", help="Directory of the RDF dumps served at /dumps/."
     )
+    shacl: str = _setting(
+        "auto",
+        help="SHACL validator: `pyshacl` (the reference implementation), `sparql` (the shapes "
+        "compiled to SPARQL and run by Oxigraph, for millions of triples) or `auto` (pyshacl "
+        "up to 200000 triples, sparql above).",
+    )
     keep_builds: int = _setting(
         3, help="Complete builds kept in <store>/builds (the current one included)."
     )

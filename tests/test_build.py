@@ -87,7 +87,7 @@ def test_a_failing_write_leaves_the_published_store(data_copy: Settings, monkeyp
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(building, "_write_build", disk_full)
+    monkeypatch.setattr(building, "_write_info", disk_full)
     with pytest.raises(OSError, match="No space left"):
         building.build(data_copy)
     assert store_fingerprint(data_copy) == before
