@@ -7,7 +7,8 @@ query runs in a child process (`QueryPool`) that opens the published build read-
 query past its deadline gets its process killed (SIGKILL; the CPU work really ends) and a
 fresh process takes its place. A query that has used `SLOW_QUERY_SECONDS` of CPU has its
 process's CPU priority lowered once it has burnt that much CPU, so short queries keep their
-latency while a long one runs; such a process is retired after its job."""
+latency while a long one runs; after its job the priority is restored, or, where the system
+does not allow that (no CAP_SYS_NICE), the process is retired and replaced."""
 
 from __future__ import annotations
 
@@ -207,6 +208,7 @@ class _Process:
         self.process.start()
         child_conn.close()
         self.niced = False
+        self.priority = 0  # before _lower_priority, to restore after the job
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -463,7 +465,7 @@ class QueryPool:
                 deaths += 1
                 log.error("a query process died before answering (%d)", deaths)
                 continue
-            if proc.niced:
+            if proc.niced and not self._restore_priority(proc):
                 self._retire(proc)
             else:
                 self._idle.put(proc)
@@ -498,10 +500,22 @@ class QueryPool:
     @staticmethod
     def _lower_priority(proc: _Process) -> None:
         try:
+            proc.priority = os.getpriority(os.PRIO_PROCESS, proc.process.pid or 0)
             os.setpriority(os.PRIO_PROCESS, proc.process.pid or 0, 19)
             proc.niced = True
         except OSError:
             pass
+
+    @staticmethod
+    def _restore_priority(proc: _Process) -> bool:
+        """Undo _lower_priority, where the system allows it (raising a priority needs
+        CAP_SYS_NICE or RLIMIT_NICE); where it does not, the caller retires the process."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, proc.process.pid or 0, proc.priority)
+        except OSError:
+            return False
+        proc.niced = False
+        return True
 
     def close(self) -> None:
         while True:
