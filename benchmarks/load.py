@@ -1,16 +1,25 @@
-"""Closed-loop HTTP load: N client threads, each with its own keep-alive connection,
-sending requests back to back for a fixed time; latencies of completed requests.
+"""Closed-loop HTTP load: N clients, each with its own keep-alive connection, sending
+requests back to back for a fixed time; latencies of completed requests.
 
-Run in the harness process (a separate process from every server), 127.0.0.1 only."""
+Two clients: wrk (Debian's package; C, one connection per thread, requests pre-generated
+and cycled by benchmarks/wrk.lua), the default where installed, as it leaves the two
+shared cores to the servers; and Python threads in the harness process (`--client python`,
+GIL-bound: at 16 clients it takes about a core). Both on 127.0.0.1, in a process of their
+own or the harness's, never a server's."""
 
 from __future__ import annotations
 
 import http.client
+import json
+import shutil
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .workload import Request, http_target
@@ -27,7 +36,21 @@ class CellResult:
     error_samples: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    percentiles_ms: dict[str, float] | None = None  # from wrk, which keeps no raw latencies
+
     def summary(self) -> dict[str, object]:
+        if self.percentiles_ms is not None:
+            return {
+                "requests": self.requests,
+                "errors": self.errors,
+                "not_modified": self.not_modified,
+                "seconds": round(self.seconds, 3),
+                "throughput_rps": round(self.requests / self.seconds, 2) if self.seconds else 0.0,
+                **self.percentiles_ms,
+                "mb_received": round(self.bytes / 1e6, 3),
+                "error_samples": self.error_samples[:3],
+                "client": "wrk",
+            }
         lat = sorted(self.latencies)
 
         def pct(q: float) -> float | None:
@@ -48,6 +71,7 @@ class CellResult:
             "mb_received": round(self.bytes / 1e6, 3),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "error_samples": self.error_samples[:3],
+            "client": "python",
         }
 
 
@@ -131,4 +155,73 @@ def run_cell(
     for t in threads:
         t.join(duration + request_timeout + 5)
     result.seconds = time.perf_counter() - started
+    return result
+
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
+WRK_REQUESTS_PER_SECOND = 2000  # pre-generated per cell (cycled): more than any target serves
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run_cell_wrk(
+    base: str,
+    target: str,
+    query_path: str,
+    next_request: Callable[[], Request],
+    clients: int,
+    duration: float,
+    request_timeout: float,
+    conditional: bool = False,
+) -> CellResult:
+    """The same cell with wrk: `clients` threads with one connection each. Requests still
+    running at the end are not counted (wrk stops at the deadline)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = []
+        for _ in range(max(clients, round(duration * WRK_REQUESTS_PER_SECOND))):
+            path, headers = http_target(target, query_path, next_request())
+            lines.append("\t".join([path, *(f"{k}: {v}" for k, v in headers.items())]))
+        reqs = Path(tmp) / "requests.txt"
+        reqs.write_text("\n".join(lines) + "\n")
+        cmd = [
+            "wrk",
+            f"-t{clients}",
+            f"-c{clients}",
+            f"-d{max(1, round(duration))}s",
+            f"--timeout={max(1, round(request_timeout))}s",
+            "-s",
+            str(WRK_SCRIPT),
+            base,
+            "--",
+            str(reqs),
+            "conditional" if conditional else "plain",
+            str(clients),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    doc = next(
+        (json.loads(x) for x in reversed(proc.stdout.splitlines()) if x.startswith("{")), None
+    )
+    if doc is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr[-500:]}")
+    result = CellResult(
+        requests=doc["ok"] + doc["not_modified"],
+        errors=doc["failed"] + doc["socket_errors"] + doc["timeouts"],
+        not_modified=doc["not_modified"],
+        bytes=doc["bytes"],
+        seconds=doc["duration_us"] / 1e6,
+    )
+    result.percentiles_ms = {
+        "p50_ms": round(doc["p50_us"] / 1000, 2),
+        "p99_ms": round(doc["p99_us"] / 1000, 2),
+        "mean_ms": round(doc["mean_us"] / 1000, 2),
+        "max_ms": round(doc["max_us"] / 1000, 2),
+    }
+    if doc["samples"]:
+        result.error_samples = [x for x in doc["samples"].split(" | ") if x][:3]
+    if doc["socket_errors"] or doc["timeouts"]:
+        result.error_samples.append(
+            f"wrk: {doc['socket_errors']} socket errors, {doc['timeouts']} timeouts"
+        )
     return result

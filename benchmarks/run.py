@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from . import procs
 from .generate import generate, parse_size, size_label
-from .load import run_cell
+from .load import run_cell, run_cell_wrk, wrk_available
 from .workload import ACCEPT, Workload, http_target
 
 REPO = procs.REPO
@@ -318,7 +318,7 @@ def bench_endpoint(
                                 return reqs[next(it) % len(reqs)]
 
                         timeout = a.request_timeout
-                        res = run_cell(
+                        res = (run_cell_wrk if a.client == "wrk" else run_cell)(
                             s.base,
                             t,
                             s.query_path,
@@ -512,6 +512,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peers", default="cica-kg,oxigraph,rdflib")
     ap.add_argument("--parts", default="build,export,endpoint,coldstart,profile")
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds per cell")
+    ap.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load client: wrk (default where installed) or Python threads",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / "out")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
@@ -543,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     a = ap.parse_args(argv)
     a.pyshacl_max = parse_size(a.pyshacl_max)
+    if a.client == "auto":
+        a.client = "wrk" if wrk_available() else "python"
     a.rdflib_max = parse_size(a.rdflib_max)
     a.rdflib_heavy_max = parse_size(a.rdflib_heavy_max)
     a.cli_cold_max = parse_size(a.cli_cold_max)
