@@ -20,6 +20,7 @@ import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
 
+from . import shacl_sparql
 from .namespaces import PREFIXES, graph_iri
 from .problems import Problem
 
@@ -128,16 +129,16 @@ def validate(
 ) -> list[Problem]:
     """All problems of a loaded dataset: the shapes' first, then each check's in file order.
     The checks' text comes from `snapshot` when given (the bytes the build id was made of)."""
-    tasks: list[Callable[[], list[Problem]]] = []
-    if shacl_engine(store, shacl) == "pyshacl":
-        tasks.append(lambda: shape_problems(store))
-    else:
-        from .shacl_sparql import shape_problems_sparql
-
-        tasks.append(lambda: shape_problems_sparql(store, graph_iri("shapes")))
+    checks: list[Callable[[], list[Problem]]] = []
     for path in check_files(checks_dir):
         text = snapshot[path].decode() if snapshot and path in snapshot else None
-        tasks.append(partial(_run_check, store, path, text))
+        checks.append(partial(_run_check, store, path, text))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futures = [pool.submit(task) for task in tasks]
-        return [problem for future in futures for problem in future.result()]
+        if shacl_engine(store, shacl) == "pyshacl":
+            shapes = [pool.submit(shape_problems, store)]
+        else:  # each compiled constraint is a task of its own, for an even spread
+            constraints, graphs = shacl_sparql.prepare(store, graph_iri("shapes"))
+            shapes = [pool.submit(c.problems, store, graphs) for c in constraints]
+        found = [pool.submit(check) for check in checks]
+        shape_rows = shacl_sparql.sort_problems(p for f in shapes for p in f.result())
+        return shape_rows + [problem for future in found for problem in future.result()]
