@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,7 @@ def cached_catalogue(queries_dir: Path) -> dict[str, CannedQuery]:
 
 
 def bind(
-    query: CannedQuery, raw: dict[str, str], known_states: set[str] | None = None
+    query: CannedQuery, raw: dict[str, str], known_states: Collection[str] | None = None
 ) -> dict[str, ox.NamedNode | ox.Literal]:
     """Typed RDF terms for the given parameter values (defaults applied).
 
@@ -182,7 +183,7 @@ def bind(
     return bound
 
 
-def _term(p: Param, value: str, known_states: set[str] | None) -> ox.NamedNode | ox.Literal:
+def _term(p: Param, value: str, known_states: Collection[str] | None) -> ox.NamedNode | ox.Literal:
     def bad() -> errors.BadRequest:
         return errors.BadRequest(
             f"parameter {p.name!r} must be {p.expected()} (e.g. {p.example}); got {value!r}"

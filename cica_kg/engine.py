@@ -13,6 +13,7 @@ does not allow that (no CAP_SYS_NICE), the process is retired and replaced."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -572,6 +573,7 @@ class Engine:
         self._build_lock = threading.Lock()
         self._build_target: str | None = None
         self._build: BuildInfo | None = None
+        self._state_codes: tuple[str, frozenset[str]] | None = None
 
     # -- the published build ----------------------------------------------------------
 
@@ -625,7 +627,7 @@ class Engine:
             )
         if not query.strip():
             raise errors.BadRequest("the query is empty")
-        info = inspect_query(query, PREFIXES)
+        info = _inspect(query)
         if info.unreadable:
             raise errors.BadRequest(f"the query cannot be read: {info.unreadable}")
         if info.depth > MAX_NESTING:
@@ -715,7 +717,7 @@ class Engine:
         """The job of a canned query with the given parameter values (checked and typed)."""
         known = None
         if any(p.type == "state" for p in query.params):
-            known = {row["code"]["value"] for row in self.select(STATE_CODES)}
+            known = self.state_codes()
         bound = canned.bind(query, raw, known)
         return Job(
             query=query.text,
@@ -725,8 +727,24 @@ class Engine:
             max_bytes=self.settings.max_result_bytes,
         )
 
+    def state_codes(self) -> frozenset[str]:
+        """The ISO codes of the states in the current build (kept per build)."""
+        build_id = self.build().build_id
+        cached = self._state_codes
+        if cached is None or cached[0] != build_id:
+            codes = frozenset(row["code"]["value"] for row in self.select(STATE_CODES))
+            cached = self._state_codes = (build_id, codes)
+        return cached[1]
+
     def close(self) -> None:
         self.pool.close()
+
+
+@functools.lru_cache(maxsize=512)
+def _inspect(query: str) -> QueryInfo:
+    """inspect_query, remembered for repeated texts (the canned queries, pages' queries);
+    the QueryInfo returned is shared, and nothing changes it after inspect_query returns."""
+    return inspect_query(query, PREFIXES)
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
