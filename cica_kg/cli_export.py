@@ -26,22 +26,54 @@ from .settings import Settings
     "the endpoint at <URL>sparql [env CICA_KG_PUBLIC_URL, default the base IRI "
     "https://w3id.org/cica-kg/].",
 )
-def export(settings: Settings, out: Path | None, base_url: str | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help=f"Worker processes [default: the CPUs available, at most {exporting.MAX_JOBS}; "
+    "1: everything in this process].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=exporting.REMOTE_TIMEOUT,
+    show_default=True,
+    help="With --engine: seconds the engine may take to start answering, or pause within "
+    "an answer (each graph is one CONSTRUCT answer, however long it takes in all).",
+)
+def export(
+    settings: Settings, out: Path | None, base_url: str | None, jobs: int | None, timeout: float
+) -> None:
     """Write the graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD and RDF/XML (each also
     gzipped), a VoID + DCAT description (void.ttl) and SHA256SUMS. Output is sorted and
-    byte-identical for the same build."""
+    byte-identical for the same build. With --engine, the graphs are read from that SPARQL
+    1.1 endpoint instead of the store (its named graphs, or its default graph when it has
+    none)."""
     out_dir = out or settings.dumps_path
     base = base_url or settings.public_url or settings.base_iri
     try:
-        result = exporting.export(settings.store, out_dir, base_url=base)
+        result = exporting.export(
+            settings.store,
+            out_dir,
+            base_url=base,
+            jobs=jobs,
+            engine=settings.engine or None,
+            timeout=timeout,
+        )
     except NoBuildError as exc:
         fail(f"error: {exc}")
     except (OSError, RuntimeError, ValueError) as exc:
         fail(f"error: export failed: {exc}")
     stats = result.stats
+    origin = (
+        f"{result.source} as {result.build_id}"
+        if result.built_at is None
+        else f"build {result.build_id} ({result.built_at})"
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(
-        f"exported build {result.build_id} ({result.built_at}): {stats.triples} triples, "
-        f"{stats.quads} quads, in {result.seconds:.1f} s"
+        f"exported {origin}: {stats.triples} triples, {stats.quads} quads, "
+        f"in {result.seconds:.1f} s"
     )
     for dump in result.files:
         click.echo(f"{dump.size:>12}  {dump.name}")

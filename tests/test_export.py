@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.client
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+import requests
 from click.testing import CliRunner
-from conftest import select
+from conftest import free_port, select
+from standin import Recorded, Reply, StandIn
+from test_remote_engine import OXIGRAPH
 
 from cica_kg import build as building
 from cica_kg import export as exporting
 from cica_kg.cli_export import export as export_command
 from cica_kg.engine import Engine, InlinePool
-from cica_kg.export import DUMP_FORMATS, SUMS_FILE, VOID_FILE, dump_name, export, file_names
+from cica_kg.export import (
+    DUMP_FORMATS,
+    SUMS_FILE,
+    VOID_FILE,
+    RemoteExportError,
+    dump_name,
+    export,
+    file_names,
+)
 from cica_kg.published import open_current
 from cica_kg.settings import Settings
 
@@ -50,9 +66,53 @@ RDFLIB_FORMATS = {
 
 @pytest.fixture(scope="module")
 def exported(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The export every test reads: two worker processes (others run with one)."""
     out = tmp_path_factory.mktemp("dumps")
-    export(built_settings.store, out, base_url=BASE_URL)
+    export(built_settings.store, out, base_url=BASE_URL, jobs=2)
     return out
+
+
+@contextlib.contextmanager
+def oxigraph_server(location: Path, union_default_graph: bool = True) -> Iterator[str]:
+    """`oxigraph serve-read-only` on a store directory; yields its /query URL."""
+    if not Path(OXIGRAPH).exists():
+        pytest.fail("the `oxigraph` CLI (PyPI package oxigraph) is a test dependency")
+    port = free_port()
+    args = [OXIGRAPH, "serve-read-only", "--location", str(location),
+            "--bind", f"127.0.0.1:{port}"]  # fmt: skip
+    process = subprocess.Popen(
+        args + (["--union-default-graph"] if union_default_graph else []),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, params={"query": "ASK {}"}, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def remote_exported(
+    built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str]]:
+    """`cica-kg export --engine URL` against `oxigraph serve-read-only` on the same build:
+    (the output directory, the CLI's output)."""
+    info = building.current_build(built_settings.store)
+    assert info is not None
+    out = tmp_path_factory.mktemp("remote-dumps")
+    with oxigraph_server(info.store_path) as url:
+        args = ["--engine", url, "--out", str(out), "--base-url", BASE_URL, "--jobs", "2"]
+        result = CliRunner().invoke(export_command, args)
+    assert result.exit_code == 0, result.output
+    yield out, result.output
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +242,16 @@ def test_gzip_files_decompress_to_the_same_bytes_and_are_reproducible(exported: 
         assert not packed[3] & 0x08  # no FNAME field
 
 
+def test_gzip_is_level_6(exported: Path) -> None:
+    """Level 6 (gzip's default): the deflate stream is zlib's at level 6, and the header
+    says so (XFL 0; level 9 would write 2)."""
+    plain = (exported / "cica-kg.nq").read_bytes()
+    packed = (exported / "cica-kg.nq.gz").read_bytes()
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    assert packed[10:-8] == deflate.compress(plain) + deflate.flush()
+    assert packed[8] == 0
+
+
 def test_sha256sums_verify(exported: Path) -> None:
     lines = (exported / SUMS_FILE).read_text(encoding="utf-8").splitlines()
     names = []
@@ -203,7 +273,8 @@ def test_sha256sums_verify(exported: Path) -> None:
 def test_two_exports_are_byte_identical(
     exported: Path, built_settings: Settings, tmp_path: Path
 ) -> None:
-    """Another process, and a tiny sort chunk (an external merge of many files)."""
+    """Another process, and a tiny sort chunk (an external merge of many files, and the
+    distinct objects counted through spilled runs) with no worker process."""
     other, chunked = tmp_path / "other", tmp_path / "chunked"
     code = (
         "import sys; from cica_kg.export import export; "
@@ -212,7 +283,7 @@ def test_two_exports_are_byte_identical(
     subprocess.run(
         [sys.executable, "-c", code, str(built_settings.store), str(other), BASE_URL], check=True
     )
-    export(built_settings.store, chunked, base_url=BASE_URL, chunk_lines=97)
+    export(built_settings.store, chunked, base_url=BASE_URL, chunk_lines=97, jobs=1)
     for name in [*file_names(), SUMS_FILE]:
         first = (exported / name).read_bytes()
         assert (other / name).read_bytes() == first, name
@@ -371,6 +442,154 @@ def test_void_distributions_match_the_files(exported: Path) -> None:
         fmt, _ = exporting.file_format(name)
         assert fmt is not None
         assert row["type"].value.endswith("/" + fmt.media_type)
+
+
+# ---------------------------------------------------------------------------------------
+#   Over a remote SPARQL 1.1 engine
+# ---------------------------------------------------------------------------------------
+
+DCTERMS = "http://purl.org/dc/terms/"
+OWL_VERSION = "http://www.w3.org/2002/07/owl#versionInfo"
+EX = "http://example.org/"
+
+
+def test_remote_export_is_byte_identical(remote_exported: tuple[Path, str], exported: Path) -> None:
+    """Every dump (blank nodes included) is the embedded export's, byte for byte; void.ttl
+    differs only in the version (a digest of cica-kg.nq: no build id over HTTP) and the
+    missing date."""
+    out, output = remote_exported
+    for name in file_names():
+        if name != VOID_FILE:
+            assert (out / name).read_bytes() == (exported / name).read_bytes(), name
+    version = "remote-" + hashlib.sha256((out / "cica-kg.nq").read_bytes()).hexdigest()[:16]
+    assert f"as {version}:" in output and "triples" in output
+    remote, local = void_store(out / VOID_FILE), void_store(exported / VOID_FILE)
+    assert value(remote, f"SELECT ?v {{ <{DATASET}> <{OWL_VERSION}> ?v }}") == version
+    assert value(remote, f"SELECT ?v {{ <{DATASET}> <{DCTERMS}hasVersion> ?v }}") == version
+    assert not remote.query(f"ASK {{ <{DATASET}> <{DCTERMS}modified> ?d }}")
+    build_lines = {DCTERMS + "hasVersion", DCTERMS + "modified", OWL_VERSION}
+
+    def rest(store: ox.Store) -> set[str]:
+        return {str(q) for q in store if q.predicate.value not in build_lines}
+
+    assert rest(remote) == rest(local)
+    remote_sums, local_sums = exporting.read_checksums(out), exporting.read_checksums(exported)
+    assert list(remote_sums) == list(local_sums)
+    assert {name for name in remote_sums if remote_sums[name] != local_sums[name]} == {VOID_FILE}
+
+
+def test_remote_export_of_an_engine_without_named_graphs(tmp_path: Path) -> None:
+    """An engine loaded with plain triples: its default graph is exported, as the default
+    graph (N-Quads lines without a graph), and the user is told."""
+    location = tmp_path / "plain"
+    store = ox.Store(str(location))
+    p, a = ox.NamedNode(EX + "p"), ox.NamedNode(EX + "a")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    store.extend(
+        [
+            ox.Quad(ox.NamedNode(EX + "b"), p, ox.Literal("two")),
+            ox.Quad(a, p, ox.Literal("one", language="en")),
+            ox.Quad(a, rdf_type, ox.NamedNode(EX + "C")),
+            ox.Quad(ox.BlankNode("x"), p, a),
+        ]
+    )
+    store.flush()
+    del store
+    out = tmp_path / "out"
+    with oxigraph_server(location, union_default_graph=False) as url:
+        result = export(None, out, engine=url, base_url=BASE_URL, jobs=1)
+    nt = (out / "cica-kg.nt").read_text(encoding="utf-8").splitlines()
+    assert nt == [
+        f'<{EX}a> <{EX}p> "one"@en .',
+        f"<{EX}a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EX}C> .",
+        f'<{EX}b> <{EX}p> "two" .',
+        f"_:c14n0 <{EX}p> <{EX}a> .",
+    ]
+    assert (out / "cica-kg.nq").read_text(encoding="utf-8").splitlines() == nt
+    assert result.stats.triples == result.stats.quads == 4 and result.stats.graphs == []
+    assert result.stats.class_partitions == [(EX + "C", 1)]
+    assert (result.stats.distinct_subjects, result.stats.distinct_objects) == (3, 4)
+    assert result.built_at is None and result.build_id.startswith("remote-")
+    assert len(result.notes) == 1 and "has no named graph" in result.notes[0]
+
+
+def sparql_json(variables: list[str], rows: list[dict[str, str]]) -> bytes:
+    bindings = [{k: {"type": "uri" if k == "g" else "literal", "value": v} for k, v in row.items()}
+                for row in rows]  # fmt: skip
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
+
+
+def stand_in_engine(counts: dict[str, int], answers: dict[str, bytes], media_type: str) -> StandIn:
+    """An engine that lists `counts` as its named graphs and answers a graph's CONSTRUCT
+    with `answers[graph]` as `media_type`."""
+
+    def handler(request: Recorded) -> Reply:
+        if "GROUP BY ?g" in request.query:
+            rows = [{"g": g, "n": str(n)} for g, n in counts.items()]
+            return Reply(body=sparql_json(["g", "n"], rows))
+        if "COUNT(*)" in request.query:
+            return Reply(body=sparql_json(["n"], [{"n": "0"}]))
+        for graph, body in answers.items():
+            if f"GRAPH <{graph}>" in request.query:
+                return Reply(body=body, content_type=media_type)
+        return Reply(status=400, body=b"unexpected query", content_type="text/plain")
+
+    return StandIn(handler)
+
+
+def test_remote_export_reads_turtle_and_refuses_a_graph_cut_short(tmp_path: Path) -> None:
+    """Answers in Turtle are written as the same N-Triples; a graph with fewer triples than
+    the engine counts (an engine capping its answers) fails the export, writing nothing."""
+    graph = EX + "g"
+    turtle = b"@prefix ex: <http://example.org/> .\nex:b ex:p 2 .\nex:a ex:p ex:b , 'x' .\n"
+    with stand_in_engine({graph: 3}, {graph: turtle}, "text/turtle; charset=utf-8") as engine:
+        export(None, tmp_path / "ok", engine=engine.url, base_url=BASE_URL, jobs=1)
+        assert any("CONSTRUCT" in r.query for r in engine.requests)
+        assert all(r.headers["Accept"].startswith("application/n-triples") for r in engine.requests
+                   if "CONSTRUCT" in r.query)  # fmt: skip
+    assert (tmp_path / "ok" / "cica-kg.nq").read_text(encoding="utf-8").splitlines() == [
+        f'<{EX}a> <{EX}p> "x" <{graph}> .',
+        f"<{EX}a> <{EX}p> <{EX}b> <{graph}> .",
+        f'<{EX}b> <{EX}p> "2"^^<http://www.w3.org/2001/XMLSchema#integer> <{graph}> .',
+    ]
+    with stand_in_engine({graph: 5}, {graph: turtle}, "text/turtle") as engine:
+        with pytest.raises(RemoteExportError, match="sent 3 of the 5 triples.*ResultSetMaxRows"):
+            export(None, tmp_path / "cut", engine=engine.url, jobs=2)
+    assert not (tmp_path / "cut" / SUMS_FILE).exists()
+    assert not list((tmp_path / "cut").glob("cica-kg.*"))
+    assert worker_processes() == []  # stopped and reaped
+
+
+def worker_processes() -> list[int]:
+    """Export worker processes that are children of this one (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(stat[1]) == os.getpid() and b"_worker_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_remote_export_failures_are_clear(tmp_path: Path) -> None:
+    with stand_in_engine({}, {}, "application/n-triples") as engine:
+        with pytest.raises(RemoteExportError, match="no named graph and an empty default"):
+            export(None, tmp_path / "empty", engine=engine.url, jobs=1)
+    slow = StandIn(lambda request: Reply(body=sparql_json(["n"], []), delay=3.0))
+    with slow:
+        with pytest.raises(RemoteExportError, match=r"did not answer within 0\.5 s"):
+            export(None, tmp_path / "slow", engine=slow.url, jobs=1, timeout=0.5)
+    broken = StandIn(lambda request: Reply(status=500, body=b"boom", content_type="text/plain"))
+    with broken:
+        with pytest.raises(RemoteExportError, match="answered HTTP 500: boom"):
+            export(None, tmp_path / "broken", engine=broken.url, jobs=1)
+    gone = f"http://127.0.0.1:{free_port()}/query"
+    result = CliRunner().invoke(export_command, ["--engine", gone, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert f"error: export failed: the engine at {gone} cannot be reached" in result.output
 
 
 # ---------------------------------------------------------------------------------------
