@@ -5,6 +5,7 @@ memory are its own. Each prints one JSON line (with peak_rss_mb) as its last lin
     python -m benchmarks.tasks bulk-load --data-dir D --ontology-dir O --out S
     python -m benchmarks.tasks export    --store S --out DIR
     python -m benchmarks.tasks dump      --store S --out FILE
+    python -m benchmarks.tasks raw-same  --store S --out DIR
 """
 
 from __future__ import annotations
@@ -124,9 +125,51 @@ def dump(a: argparse.Namespace) -> dict[str, object]:
     return {"seconds": time.perf_counter() - t, "bytes": Path(a.out).stat().st_size}
 
 
+def raw_same(a: argparse.Namespace) -> dict[str, object]:
+    """Raw pyoxigraph writing the export's six files with none of its guarantees: one
+    Store.dump (N-Quads), the other formats serialized from a streaming parse of it, each
+    file gzipped (level 6) and hashed; no sorting, deduplication, canonical blank nodes or
+    statistics; one process, one thread."""
+    import gzip
+    import hashlib
+
+    from cica_kg.namespaces import PREFIXES
+    from cica_kg.published import open_current
+
+    store = open_current(Path(a.store)).store
+    out = Path(a.out)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    t = time.perf_counter()
+    nq = out / "raw.nq"
+    store.dump(output=str(nq), format=ox.RdfFormat.N_QUADS)
+    targets = {
+        "trig": ox.RdfFormat.TRIG,
+        "ttl": ox.RdfFormat.TURTLE,
+        "nt": ox.RdfFormat.N_TRIPLES,
+        "jsonld": ox.RdfFormat.JSON_LD,
+        "rdf": ox.RdfFormat.RDF_XML,
+    }
+    for ext, fmt in targets.items():
+        parsed = ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS, lenient=True)
+        items = parsed if fmt.supports_datasets else (q.triple for q in parsed)
+        ox.serialize(items, output=str(out / f"raw.{ext}"), format=fmt, prefixes=PREFIXES)
+    for path in sorted(out.iterdir()):
+        digest = hashlib.sha256()
+        with open(path, "rb") as src, open(f"{path}.gz", "wb") as raw:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
+                while block := src.read(1 << 20):
+                    digest.update(block)
+                    gz.write(block)
+    seconds = time.perf_counter() - t
+    size = sum(p.stat().st_size for p in out.iterdir())
+    shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": seconds, "bytes": size}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["phases", "bulk-load", "export", "dump"])
+    ap.add_argument("task", choices=["phases", "bulk-load", "export", "dump", "raw-same"])
     ap.add_argument("--data-dir", type=Path)
     ap.add_argument("--ontology-dir", type=Path)
     ap.add_argument("--store", type=Path)
@@ -138,6 +181,7 @@ def main() -> None:
         "bulk-load": bulk_load,
         "export": export,
         "dump": dump,
+        "raw-same": raw_same,
     }[a.task]
     out = fn(a)
     out["peak_rss_mb"] = round(peak_mb(), 1)

@@ -56,6 +56,7 @@ def test_harness_smallest_size(tmp_path: Path) -> None:
 
     export = result["export"]
     assert export["library_export"]["returncode"] == 0
+    assert export["raw_same_files"]["returncode"] == 0
     assert export["raw_dump"]["returncode"] == 0
 
     endpoint = result["endpoint"]
