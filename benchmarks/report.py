@@ -120,7 +120,8 @@ def build_rows(results: list[dict]) -> list[str]:  # type: ignore[type-arg]
 
 def export_rows(results: list[dict]) -> list[str]:  # type: ignore[type-arg]
     lines = [
-        "| size | export (6 formats + gz + VoID, sorted) s | peak MB (largest process) | MB written "
+        "| size | export (6 formats + gz + VoID, sorted) s | peak MB (largest process) "
+        "| MB written "
         "| raw `Store.dump` N-Quads s | peak MB | export ÷ dump speed "
         "| raw: same 6 files + gz, unsorted s | export ÷ raw-same speed |",
         "|" + "---|" * 9,
