@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -141,3 +142,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     outcome = yield
     report = outcome.get_result()
     setattr(item, "rep_" + report.when, report)
+
+
+OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+
+
+@contextlib.contextmanager
+def oxigraph_server(location: Path, union_default_graph: bool = True) -> Iterator[str]:
+    """`oxigraph serve-read-only` on a store directory; yields its /query URL."""
+    if not Path(OXIGRAPH).exists():
+        pytest.fail("the `oxigraph` CLI (PyPI package oxigraph) is a test dependency")
+    port = free_port()
+    args = [OXIGRAPH, "serve-read-only", "--location", str(location),
+            "--bind", f"127.0.0.1:{port}"]  # fmt: skip
+    process = subprocess.Popen(
+        args + (["--union-default-graph"] if union_default_graph else []),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, params={"query": "ASK {}"}, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

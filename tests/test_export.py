@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import http.client
@@ -11,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +18,9 @@ from urllib.parse import urlparse
 import pyoxigraph as ox
 import pytest
 import rdflib
-import requests
 from click.testing import CliRunner
-from conftest import free_port, select
+from conftest import free_port, oxigraph_server, select
 from standin import Recorded, Reply, StandIn
-from test_remote_engine import OXIGRAPH
 
 from cica_kg import build as building
 from cica_kg import export as exporting
@@ -70,33 +66,6 @@ def exported(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     out = tmp_path_factory.mktemp("dumps")
     export(built_settings.store, out, base_url=BASE_URL, jobs=2)
     return out
-
-
-@contextlib.contextmanager
-def oxigraph_server(location: Path, union_default_graph: bool = True) -> Iterator[str]:
-    """`oxigraph serve-read-only` on a store directory; yields its /query URL."""
-    if not Path(OXIGRAPH).exists():
-        pytest.fail("the `oxigraph` CLI (PyPI package oxigraph) is a test dependency")
-    port = free_port()
-    args = [OXIGRAPH, "serve-read-only", "--location", str(location),
-            "--bind", f"127.0.0.1:{port}"]  # fmt: skip
-    process = subprocess.Popen(
-        args + (["--union-default-graph"] if union_default_graph else []),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(url, params={"query": "ASK {}"}, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -3,47 +3,23 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import requests
 from click.testing import CliRunner
-from conftest import Server, free_port, start_server, stop_server
+from conftest import Server, oxigraph_server, start_server, stop_server
 
 from cica_kg import build as building
 from cica_kg.cli import cli
 from cica_kg.settings import Settings
 
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-
 
 @pytest.fixture(scope="module")
 def oxigraph_url(built_settings: Settings) -> Iterator[str]:
-    if not Path(OXIGRAPH).exists():
-        pytest.fail("the `oxigraph` CLI (PyPI package oxigraph) is a test dependency")
     info = building.current_build(built_settings.store)
     assert info is not None
-    port = free_port()
-    process = subprocess.Popen(
-        [OXIGRAPH, "serve-read-only", "--location", str(info.store_path),
-         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/query"
-    for _ in range(100):
-        try:
-            requests.get(url, params={"query": "ASK {}"}, timeout=2)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with oxigraph_server(info.store_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
