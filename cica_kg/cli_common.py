@@ -36,13 +36,16 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )
     @functools.wraps(func)
     def wrapper(store, data_dir, ontology_dir, queries_dir, engine, **kwargs):  # type: ignore[no-untyped-def]
-        settings = Settings.from_env(
-            store=store,
-            data_dir=data_dir,
-            ontology_dir=ontology_dir,
-            queries_dir=queries_dir,
-            engine=engine,
-        )
+        try:
+            settings = Settings.from_env(
+                store=store,
+                data_dir=data_dir,
+                ontology_dir=ontology_dir,
+                queries_dir=queries_dir,
+                engine=engine,
+            )
+        except ValueError as exc:  # a CICA_KG_* variable that cannot be read
+            fail(f"error: {exc}", 2)
         return func(settings, **kwargs)
 
     return wrapper

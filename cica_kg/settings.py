@@ -12,6 +12,8 @@ from typing import Any
 
 from . import resources
 
+SHACL_ENGINES = ("auto", "pyshacl", "sparql")
+
 
 def _default_store() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -19,10 +21,16 @@ def _default_store() -> Path:
 
 
 def _setting(
-    default: Any = dataclasses.MISSING, *, help: str, factory: Any = None, shown: str = ""
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    factory: Any = None,
+    shown: str = "",
+    choices: tuple[str, ...] = (),
 ) -> Any:
-    """A field with its help text; `shown` is how the docs write a computed default."""
-    metadata = {"help": help, "shown": shown}
+    """A field with its help text; `shown` is how the docs write a computed default;
+    `choices`, when given, are the only values accepted."""
+    metadata = {"help": help, "shown": shown, "choices": choices}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -122,6 +130,7 @@ class Settings:
     )
     shacl: str = _setting(
         "auto",
+        choices=SHACL_ENGINES,
         help="SHACL validator: `pyshacl` (the reference implementation), `sparql` (the shapes "
         "compiled to SPARQL and run by Oxigraph, for millions of triples) or `auto` (pyshacl "
         "up to 200000 triples, sparql above).",
@@ -136,6 +145,11 @@ class Settings:
             value = getattr(self, f.name)
             if "Path" in str(f.type) and isinstance(value, str):
                 object.__setattr__(self, f.name, Path(value))
+            choices = f.metadata["choices"]
+            if choices and value not in choices:
+                raise ValueError(
+                    f"CICA_KG_{f.name.upper()}={value!r}: use one of {', '.join(choices)}"
+                )
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied (None values are ignored, as unset CLI flags)."""

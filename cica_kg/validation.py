@@ -23,9 +23,9 @@ from pyshacl import validate as shacl_validate
 from . import shacl_sparql
 from .namespaces import PREFIXES, graph_iri
 from .problems import Problem
+from .settings import SHACL_ENGINES
 
 SH = rdflib.Namespace(PREFIXES["sh"])
-SHACL_ENGINES = ("auto", "pyshacl", "sparql")
 PYSHACL_MAX_TRIPLES = 200_000
 
 
@@ -88,14 +88,6 @@ def shape_problems(store: ox.Store, shapes_graph: str = graph_iri("shapes")) -> 
 
 def check_files(checks_dir: Path) -> list[Path]:
     return sorted(checks_dir.glob("*-violation.rq"))
-
-
-def check_problems(store: ox.Store, checks_dir: Path) -> list[Problem]:
-    """Run every violation query; each row (?focus, ?message) is a problem."""
-    problems: list[Problem] = []
-    for path in check_files(checks_dir):
-        problems.extend(_run_check(store, path))
-    return problems
 
 
 def shacl_engine(store: ox.Store, engine: str) -> str:

@@ -161,3 +161,27 @@ def test_overlapping_roles_are_reported(data_copy: Settings) -> None:
         if p.check == "overlapping-role-violation.rq"
     }
     assert overlaps == {("KAZ", "KAZ-again"), ("AZE-2024", "CHN-2025")}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CICA_KG_SHACL", "bogus", "CICA_KG_SHACL='bogus': use one of auto, pyshacl, sparql"),
+        ("CICA_KG_PORT", "abc", "CICA_KG_PORT='abc': invalid literal for int()"),
+    ],
+)
+def test_unreadable_setting_is_a_clear_error_before_any_work(
+    data_copy: Settings, variable: str, value: str, message: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["build", "--store", str(data_copy.store)], env={variable: value}
+    )
+    assert result.exit_code == 2
+    assert f"error: {message}" in result.output
+    assert building.current_build(data_copy.store) is None  # nothing was built
+
+
+def test_settings_refuse_an_unknown_shacl_validator() -> None:
+    with pytest.raises(ValueError, match="use one of auto, pyshacl, sparql"):
+        Settings.from_env({}, shacl="pyshcal")
+    assert Settings.from_env({"CICA_KG_SHACL": "sparql"}).shacl == "sparql"
