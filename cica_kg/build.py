@@ -105,12 +105,17 @@ def check(
     """Load the inputs (read once) into memory and validate them; raise LoadError or
     ValidationError."""
     files, snapshot = inputs or snapshot_inputs(settings)
+    return Checked(files, _validated(settings, files, snapshot), inputs_digest(snapshot))
+
+
+def _validated(settings: Settings, files: list[InputFile], snapshot: dict[Path, bytes]) -> ox.Store:
+    """The inputs loaded into memory, once validation found nothing."""
     dataset = load_dataset(files, snapshot)
     dataset.extend(queries_quads(settings, snapshot))
     problems = validate(dataset, settings.queries_dir / "checks", settings.shacl, snapshot)
     if problems:
         raise ValidationError(problems)
-    return Checked(files, dataset, inputs_digest(snapshot))
+    return dataset
 
 
 def queries_quads(settings: Settings, snapshot: dict[Path, bytes]) -> list[ox.Quad]:
@@ -155,7 +160,7 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
             # validated (both release the GIL); it is published only if validation passes.
             with ThreadPoolExecutor(max_workers=1) as writer:
                 written = writer.submit(_write_store, tmp / STORE_DIR, settings, inputs)
-                check(settings, inputs)
+                _validated(settings, files, snapshot)
                 graphs = written.result()
             _write_info(tmp, build_id, files, graphs)
             final = builds / f"{build_id}-{stamp}"
