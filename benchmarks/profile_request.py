@@ -33,8 +33,8 @@ import pyoxigraph as ox
 from cica_kg import canned, results
 from cica_kg.engine import Engine, InlinePool, Job, execute
 from cica_kg.namespaces import PREFIXES
-from cica_kg.published import open_current
 from cica_kg.settings import Settings
+from cica_kg.store import open_current
 from cica_kg.web import create_app
 
 from .workload import Workload

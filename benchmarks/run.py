@@ -80,7 +80,7 @@ def task(args: list[str], timeout: float | None = None) -> dict[str, object]:
 
 
 def store_triples_states(store_root: Path) -> tuple[int, list[str]]:
-    from cica_kg.published import open_current
+    from cica_kg.store import open_current
 
     store = open_current(store_root).store
     rows = store.query(
@@ -104,7 +104,7 @@ def bench_build(a: argparse.Namespace, n: int, data: Path, work: Path) -> dict[s
     of the same files, each in its own process, alternating for --build-rounds; then the
     build's steps one by one (`tasks.py phases`). At sizes where the default validator is
     pyshacl, the build also runs with CICA_KG_SHACL=sparql."""
-    from cica_kg.validation import PYSHACL_MAX_TRIPLES
+    from cica_kg.validate import PYSHACL_MAX_TRIPLES
 
     store, raw = work / "store", work / "raw-bulk"
     variants: list[tuple[str, dict[str, str]]] = [("cica_build", {})]
@@ -395,7 +395,7 @@ def first_answer_seconds(server_start, expect_rows: int, url_path: str, limit: f
 def bench_coldstart(a: argparse.Namespace, n: int, data: Path, work: Path) -> dict[str, object]:
     from cica_kg import canned
     from cica_kg.namespaces import PREFIXES
-    from cica_kg.published import open_current
+    from cica_kg.store import open_current
 
     store = work / "store"
     logs = work / "logs"

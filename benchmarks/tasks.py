@@ -30,11 +30,14 @@ def phases(a: argparse.Namespace) -> dict[str, object]:
     whole validation as the build runs it (concurrently), and the on-disk store write (which
     the build overlaps with validation)."""
     from cica_kg import build as building
-    from cica_kg import validation
-    from cica_kg.loading import load_dataset
+    from cica_kg import validate
+    from cica_kg.load import load_dataset
     from cica_kg.namespaces import graph_iri
     from cica_kg.settings import Settings
-    from cica_kg.shacl_sparql import shape_problems_sparql
+    from cica_kg.store import STORE_DIR
+    from cica_kg.validate.checks import check_files, run_check
+    from cica_kg.validate.shacl_pyshacl import shape_problems
+    from cica_kg.validate.shacl_run import shape_problems_sparql
 
     settings = Settings.from_env(store=a.store, data_dir=a.data_dir, ontology_dir=a.ontology_dir)
     out: dict[str, object] = {}
@@ -51,15 +54,15 @@ def phases(a: argparse.Namespace) -> dict[str, object]:
     out["shapes_sparql_s"] = time.perf_counter() - t
     if a.pyshacl:
         t = time.perf_counter()
-        out["pyshacl_problems"] = len(validation.shape_problems(dataset))
+        out["pyshacl_problems"] = len(shape_problems(dataset))
         out["pyshacl_s"] = time.perf_counter() - t  # the rdflib copy included
         out["rss_after_pyshacl_mb"] = peak_mb()
 
     checks: dict[str, float] = {}
     problems = 0
-    for path in validation.check_files(settings.queries_dir / "checks"):
+    for path in check_files(settings.queries_dir / "checks"):
         t = time.perf_counter()
-        problems += len(validation._run_check(dataset, path))
+        problems += len(run_check(dataset, path))
         checks[path.name] = round(time.perf_counter() - t, 3)
     out["checks_s"] = sum(checks.values())
     out["checks"] = checks
@@ -67,7 +70,7 @@ def phases(a: argparse.Namespace) -> dict[str, object]:
 
     t = time.perf_counter()
     out["validate_problems"] = len(
-        validation.validate(dataset, settings.queries_dir / "checks", "sparql")
+        validate.validate(dataset, settings.queries_dir / "checks", "sparql")
     )
     out["validate_concurrent_s"] = time.perf_counter() - t
     out["rss_after_validation_mb"] = peak_mb()
@@ -77,7 +80,7 @@ def phases(a: argparse.Namespace) -> dict[str, object]:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     t = time.perf_counter()
-    building._write_store(tmp / building.STORE_DIR, settings, inputs)
+    building._write_store(tmp / STORE_DIR, settings, inputs)
     out["write_store_s"] = time.perf_counter() - t
     shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -85,7 +88,7 @@ def phases(a: argparse.Namespace) -> dict[str, object]:
 
 def bulk_load(a: argparse.Namespace) -> dict[str, object]:
     """Raw pyoxigraph: bulk_load every file into its named graph of an on-disk store."""
-    from cica_kg.loading import input_files
+    from cica_kg.load import input_files
 
     shutil.rmtree(a.out, ignore_errors=True)
     t = time.perf_counter()
@@ -117,7 +120,7 @@ def export(a: argparse.Namespace) -> dict[str, object]:
 
 def dump(a: argparse.Namespace) -> dict[str, object]:
     """Raw pyoxigraph: Store.dump of the published store as N-Quads."""
-    from cica_kg.published import open_current
+    from cica_kg.store import open_current
 
     store = open_current(Path(a.store)).store
     t = time.perf_counter()
@@ -134,7 +137,7 @@ def raw_same(a: argparse.Namespace) -> dict[str, object]:
     import hashlib
 
     from cica_kg.namespaces import PREFIXES
-    from cica_kg.published import open_current
+    from cica_kg.store import open_current
 
     store = open_current(Path(a.store)).store
     out = Path(a.out)

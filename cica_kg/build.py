@@ -1,11 +1,6 @@
-"""Build the published store: load, validate, write a new on-disk store beside the published
-one, then switch atomically.
-
-Layout of the store directory (the `store` setting):
-
-    <store>/builds/<build-id>-<time>/oxigraph/   a complete Oxigraph (RocksDB) store
-    <store>/builds/<build-id>-<time>/build.json  build id, time, inputs, counts
-    <store>/current -> builds/<build-id>-<time>  the published build (a symlink)
+"""Build the published store: snapshot the inputs, load and validate them, write a new
+on-disk store beside the published one, switch atomically, prune old builds. The layout of the
+store directory is in `store`.
 
 A build writes into builds/.tmp-…, fsyncs, renames it into place and replaces the
 `current` link with os.replace(), which is atomic: readers see the old build or the new
@@ -28,49 +23,18 @@ import pyoxigraph as ox
 from . import __version__
 from .canned import CatalogueError, catalogue_files, examples_rdf, load_catalogue
 from .fsutil import directory_lock, fsync_dir
-from .loading import InputFile, LoadError, input_files, inputs_digest, load_dataset, read_inputs
+from .load import InputFile, LoadError, input_files, inputs_digest, load_dataset, read_inputs
 from .namespaces import graph_iri
 from .settings import Settings
-from .validation import ValidationError, check_files, validate
-
-CURRENT = "current"
-BUILDS = "builds"
-STORE_DIR = "oxigraph"
-INFO_FILE = "build.json"
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    build_id: str
-    built_at: str  # ISO 8601, UTC
-    path: Path  # the build directory
-    triples: int
-    graphs: dict[str, int]  # named graph IRI -> triples
-
-    @property
-    def store_path(self) -> Path:
-        return self.path / STORE_DIR
-
-    @classmethod
-    def read(cls, build_dir: Path) -> BuildInfo:
-        raw = json.loads((build_dir / INFO_FILE).read_text(encoding="utf-8"))
-        return cls(raw["build_id"], raw["built_at"], build_dir, raw["triples"], raw["graphs"])
+from .store import BUILDS, CURRENT, INFO_FILE, STORE_DIR, BuildInfo, current_build, graph_sizes
+from .validate import ValidationError, validate
+from .validate.checks import check_files
 
 
 @dataclass(frozen=True)
 class BuildResult:
     info: BuildInfo
     changed: bool  # False when the published build was already up to date
-
-
-def current_build(store_root: Path) -> BuildInfo | None:
-    """The published build, or None if nothing was ever built."""
-    link = store_root / CURRENT
-    try:
-        target = link.resolve(strict=True)
-        return BuildInfo.read(target)
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, KeyError):
-        return None
 
 
 def input_paths(settings: Settings, files: list[InputFile]) -> list[Path]:
@@ -207,13 +171,6 @@ def _write_info(tmp: Path, build_id: str, files: list[InputFile], graphs: dict[s
         elif path.is_dir():
             fsync_dir(path)
     fsync_dir(tmp)
-
-
-def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """Triples per named graph."""
-    rows = store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(rows, ox.QuerySolutions)
-    return {row["g"].value: int(row["n"].value) for row in sorted(rows, key=lambda r: r["g"].value)}
 
 
 def _switch(root: Path, final: Path) -> None:

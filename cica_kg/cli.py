@@ -10,16 +10,16 @@ import click
 
 from . import build as building
 from . import canned, errors, formats
-from . import stats as stats_mod
 from .cli_common import fail, report_problems, store_options
 from .cli_export import export
 from .cli_wikidata import wikidata
 from .engine import Engine, InlinePool
-from .loading import LoadError
+from .load import LoadError
 from .namespaces import PREFIXES
-from .published import NoBuildError, open_current
 from .settings import Settings
-from .validation import ValidationError
+from .store import NoBuildError, current_build, open_current
+from .store import stats as store_stats
+from .validate import ValidationError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,7 +64,7 @@ def stats(settings: Settings) -> None:
         published = open_current(settings.store)
     except NoBuildError as exc:
         fail(f"error: {exc}")
-    result = stats_mod.compute(published.store)
+    result = store_stats(published.store)
     click.echo(f"build {published.info.build_id} ({published.info.built_at})")
     click.echo(f"{result.triples} triples in {len(result.graphs)} named graphs\n")
     for graph, count in result.graphs.items():
@@ -103,7 +103,7 @@ def serve(
     try:
         result = building.build(settings)
     except (LoadError, ValidationError, OSError, RuntimeError) as exc:
-        if building.current_build(settings.store) is None:
+        if current_build(settings.store) is None:
             if isinstance(exc, LoadError | ValidationError):
                 report_problems(exc)
             fail(f"error: no build to serve: {exc}")

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from .loading import LoadError
+from .load import LoadError
 from .settings import Settings
-from .validation import ValidationError
+from .validate import ValidationError
 
 PathOption = click.Path(path_type=Path)
 

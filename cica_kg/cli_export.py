@@ -8,8 +8,8 @@ import click
 
 from . import export as exporting
 from .cli_common import PathOption, fail, store_options
-from .published import NoBuildError
 from .settings import Settings
+from .store import NoBuildError
 
 
 @click.command("export")

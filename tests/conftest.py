@@ -20,8 +20,8 @@ import requests
 
 from cica_kg import build as building
 from cica_kg import resources
-from cica_kg.published import open_current
 from cica_kg.settings import Settings
+from cica_kg.store import open_current
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -11,10 +11,10 @@ from conftest import FIXTURES
 
 from cica_kg import build as building
 from cica_kg.cli import cli
-from cica_kg.loading import LoadError
-from cica_kg.published import open_current
+from cica_kg.load import LoadError
 from cica_kg.settings import Settings
-from cica_kg.validation import ValidationError
+from cica_kg.store import BUILDS, current_build, open_current
+from cica_kg.validate import ValidationError
 
 
 def store_fingerprint(settings: Settings) -> tuple[str, str, str]:
@@ -43,7 +43,7 @@ def test_build_publishes_and_is_idempotent(data_copy: Settings) -> None:
     assert first.changed
     again = building.build(data_copy)
     assert not again.changed and again.info.build_id == first.info.build_id
-    info = building.current_build(data_copy.store)
+    info = current_build(data_copy.store)
     assert info is not None and info.build_id == first.info.build_id
     assert sum(info.graphs.values()) == info.triples
     assert "https://w3id.org/cica-kg/graph/memberships" in info.graphs
@@ -91,7 +91,7 @@ def test_a_failing_write_leaves_the_published_store(data_copy: Settings, monkeyp
     with pytest.raises(OSError, match="No space left"):
         building.build(data_copy)
     assert store_fingerprint(data_copy) == before
-    builds = data_copy.store / building.BUILDS
+    builds = data_copy.store / BUILDS
     assert not [p for p in builds.iterdir() if p.name.startswith(".tmp-")]
 
 
@@ -100,9 +100,9 @@ def test_old_builds_are_pruned(data_copy: Settings) -> None:
     for i in range(4):
         (settings.data_dir / "extra.ttl").write_text(f"# revision {i}\n")
         building.build(settings)
-    builds = [p for p in (settings.store / building.BUILDS).iterdir() if p.is_dir()]
+    builds = [p for p in (settings.store / BUILDS).iterdir() if p.is_dir()]
     assert len(builds) == 2
-    assert building.current_build(settings.store).path in builds  # type: ignore[union-attr]
+    assert current_build(settings.store).path in builds  # type: ignore[union-attr]
 
 
 def test_cli_validate_reports_position_and_exits_nonzero(data_copy: Settings) -> None:
@@ -146,7 +146,7 @@ def test_forced_rebuilds_in_the_same_second_keep_a_published_build(data_copy: Se
     second = building.build(data_copy, force=True)
     third = building.build(data_copy, force=True)
     assert len({first.info.path, second.info.path, third.info.path}) == 3
-    current = building.current_build(data_copy.store)
+    current = current_build(data_copy.store)
     assert current is not None and current.path == third.info.path
     assert len(open_current(data_copy.store).store) == third.info.triples > 4000
 
@@ -178,7 +178,7 @@ def test_unreadable_setting_is_a_clear_error_before_any_work(
     )
     assert result.exit_code == 2
     assert f"error: {message}" in result.output
-    assert building.current_build(data_copy.store) is None  # nothing was built
+    assert current_build(data_copy.store) is None  # nothing was built
 
 
 def test_settings_refuse_an_unknown_shacl_validator() -> None:

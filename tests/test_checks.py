@@ -11,8 +11,8 @@ import pyoxigraph as ox
 import pytest
 
 from cica_kg import resources
-from cica_kg.loading import input_files, load_dataset, read_inputs
-from cica_kg.validation import _run_check, check_files
+from cica_kg.load import input_files, load_dataset, read_inputs
+from cica_kg.validate.checks import check_files, run_check
 
 CHECKS = resources.queries_dir() / "checks"
 ID = "https://w3id.org/cica-kg/id/"
@@ -184,7 +184,7 @@ def test_every_check_has_a_case() -> None:
 def test_check_finds_nothing_in_the_shipped_data(shipped: list[ox.Quad], name: str) -> None:
     store = ox.Store()
     store.extend(shipped)
-    assert _run_check(store, CHECKS / name) == []
+    assert run_check(store, CHECKS / name) == []
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -198,7 +198,7 @@ def test_check_fires_exactly_on_its_error(shipped: list[ox.Quad], name: str) -> 
         format=ox.RdfFormat.TURTLE,
         to_graph=ox.NamedNode("https://w3id.org/cica-kg/graph/test"),
     )
-    rows = _run_check(store, CHECKS / name)
+    rows = run_check(store, CHECKS / name)
     found = {(p.focus.removeprefix(ID), p.message) for p in rows}
     assert len(found) == len(expected), sorted(found)
     for focus, fragment in expected:
@@ -214,5 +214,5 @@ def test_checks_are_read_from_the_snapshot_bytes(shipped: list[ox.Quad], tmp_pat
     text = (
         'SELECT ?focus ?message { BIND(<urn:x> AS ?focus) BIND("from the snapshot" AS ?message) }'
     )
-    rows = _run_check(store, path, text)
+    rows = run_check(store, path, text)
     assert [(p.focus, p.message) for p in rows] == [("urn:x", "from the snapshot")]

@@ -35,8 +35,8 @@ from cica_kg.export import (
     export,
     file_names,
 )
-from cica_kg.published import open_current
 from cica_kg.settings import Settings
+from cica_kg.store import current_build, open_current
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -74,7 +74,7 @@ def remote_exported(
 ) -> Iterator[tuple[Path, str]]:
     """`cica-kg export --engine URL` against `oxigraph serve-read-only` on the same build:
     (the output directory, the CLI's output)."""
-    info = building.current_build(built_settings.store)
+    info = current_build(built_settings.store)
     assert info is not None
     out = tmp_path_factory.mktemp("remote-dumps")
     with oxigraph_server(info.store_path) as url:
@@ -271,7 +271,7 @@ def test_a_rebuild_of_the_same_data_gives_the_same_dumps(
 
 
 def test_export_refuses_without_a_build(tmp_path: Path) -> None:
-    from cica_kg.published import NoBuildError
+    from cica_kg.store import NoBuildError
 
     with pytest.raises(NoBuildError):
         export(tmp_path / "no-store", tmp_path / "out")

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cica_kg.build import current_build
 from cica_kg.engine import SLOW_QUERY_SECONDS, Job, QueryPool
 from cica_kg.settings import Settings
+from cica_kg.store import current_build
 
 # ~1-3 s of CPU on the shipped data (every pair of triples); its answer is checked below
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(?b = ?e) }"
@@ -67,7 +67,7 @@ def run_watching_priority(pool: QueryPool, path: str, pid: int) -> tuple[bytes, 
 
 
 def expected_pairs(built_settings: Settings) -> int:
-    from cica_kg.published import open_current
+    from cica_kg.store import open_current
 
     store = open_current(built_settings.store).store
     per_predicate: dict[str, int] = {}

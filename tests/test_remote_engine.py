@@ -9,14 +9,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import Server, oxigraph_server, start_server, stop_server
 
-from cica_kg import build as building
 from cica_kg.cli import cli
 from cica_kg.settings import Settings
+from cica_kg.store import current_build
 
 
 @pytest.fixture(scope="module")
 def oxigraph_url(built_settings: Settings) -> Iterator[str]:
-    info = building.current_build(built_settings.store)
+    info = current_build(built_settings.store)
     assert info is not None
     with oxigraph_server(info.store_path) as url:
         yield url

@@ -24,6 +24,7 @@ from conftest import Server, start_server, stop_server
 from cica_kg import build as building
 from cica_kg import resources
 from cica_kg.settings import Settings
+from cica_kg.store import current_build
 
 RUNAWAYS = [
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
@@ -157,7 +158,7 @@ def test_rebuild_under_load_switches_without_failures(rig: Server) -> None:
 def store_content(settings: Settings) -> frozenset[str]:
     """The published quads, blank-node labels blanked (each parse of shapes.ttl picks new
     ones, so two builds of the same input differ only there)."""
-    info = building.current_build(settings.store)
+    info = current_build(settings.store)
     assert info is not None
     store = ox.Store.read_only(str(info.store_path))
     quads = (

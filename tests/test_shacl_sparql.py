@@ -1,7 +1,7 @@
-"""The shapes compiled to SPARQL (cica_kg.shacl_sparql) report what pyshacl reports.
+"""The shapes compiled to SPARQL (cica_kg.validate.shacl_compile) report what pyshacl reports.
 
 Each case breaks the shipped data in one place and checks both that the SPARQL validation and
-pyshacl (validation.shape_problems) give the same problems, with multiplicity, and that these
+pyshacl (shacl_pyshacl.shape_problems) give the same problems, with multiplicity, and that these
 are the violations the case injected: two validators that both missed it would not pass."""
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 
 from cica_kg import resources
 from cica_kg.namespaces import graph_iri
-from cica_kg.problems import Problem
-from cica_kg.shacl_sparql import ShapeCompileError, compile_shapes, shape_problems_sparql
-from cica_kg.validation import shape_problems
+from cica_kg.validate.problem import Problem
+from cica_kg.validate.shacl_compile import compile_shapes
+from cica_kg.validate.shacl_pyshacl import shape_problems
+from cica_kg.validate.shacl_run import shape_problems_sparql
+from cica_kg.validate.shacl_shapes import ShapeCompileError
 
 CICA = "https://w3id.org/cica-kg/ontology#"
 SHAPES = "https://w3id.org/cica-kg/shapes#"

@@ -1,4 +1,5 @@
-"""SHACL validation compiled to SPARQL and run on the Oxigraph store that holds the data.
+"""A compiler of SHACL Core shapes to SPARQL (not W3C SHACL-SPARQL: sh:sparql is refused).
+Pure: shape triples in, queries out; shacl_run runs them on the store that holds the data.
 
 pyshacl copies the data into rdflib and walks it in Python (134 s and 3.4 GB at 1M triples).
 Here every constraint of the shapes graph becomes one SELECT whose rows are its violations, so
@@ -6,8 +7,8 @@ validation costs a few Oxigraph joins over data that is already loaded.
 
 The compiled subset is the part of SHACL Core that ontology/shapes.ttl uses. Any other sh:
 predicate in the shapes graph (sh:qualifiedValueShape, sh:sparql, sh:targetNode, ...) and any
-implicit class target raise ShapeCompileError, naming the shape and the construct, so that no
-constraint is ever skipped silently.
+implicit class target raise ShapeCompileError (the gate is in shacl_shapes), naming the shape
+and the construct, so that no constraint is ever skipped silently.
 
 - Targets: sh:targetClass, the SHACL instances of the class: rdf:type/rdfs:subClassOf* in the
   data graphs (the ontology graph holds the subclass triples); sh:targetSubjectsOf.
@@ -21,7 +22,7 @@ constraint is ever skipped silently.
 - Not validating: sh:message, sh:severity (a Problem has none), sh:deactivated, sh:name,
   sh:description, sh:order, sh:group.
 
-The results are those of validation.shape_problems (pyshacl): one Problem per shape,
+The results are those of shacl_pyshacl.shape_problems (pyshacl): one Problem per shape,
 constraint, focus node and value node, so a property shape used by two node shapes reports a
 node targeted by both twice. The check is the shape IRI ("shapes.ttl" for a blank shape), the
 path the sh:path IRI ("" for node-level constraints), the message the shape's sh:message or,
@@ -36,7 +37,6 @@ sh:minLength 0 on a blank node.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -45,29 +45,12 @@ from typing import NamedTuple
 import pyoxigraph as ox
 import rdflib
 
-from .namespaces import PREFIXES, graph_iri
-from .problems import Problem
+from ..namespaces import PREFIXES
+from .shacl_shapes import SH, ShapeCompileError, ShapesGraph, Term
 
-SH = PREFIXES["sh"]
 RDF_TYPE = f"<{PREFIXES['rdf']}type>"
-RDF_FIRST, RDF_REST, RDF_NIL = (PREFIXES["rdf"] + n for n in ("first", "rest", "nil"))
 SUBCLASS_OF = f"<{PREFIXES['rdfs']}subClassOf>"
 XSD = PREFIXES["xsd"]
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Graph = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
-
-# Shape parameters, each allowed once per shape; targets and sh:property may repeat.
-_PARAMETERS = {
-    SH + name
-    for name in (
-        "path class datatype nodeKind minCount maxCount pattern flags in languageIn "
-        "minInclusive minLength or and message severity deactivated name description order group"
-    ).split()
-}
-_REPEATABLE = {SH + "targetClass", SH + "targetSubjectsOf", SH + "property"}
-_TARGETS = (SH + "targetClass", SH + "targetSubjectsOf")
-_CLASSES = {PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class"}
 
 # The XSD datatypes Oxigraph can cast a string to: a failed cast is an ill-typed literal.
 _CASTABLE = {
@@ -87,10 +70,6 @@ _NODE_KINDS = {  # sh:nodeKind -> the test for a value node that does NOT have t
 }
 
 
-class ShapeCompileError(ValueError):
-    """A shapes graph that uses SHACL beyond the compiled subset, or uses it wrongly."""
-
-
 @dataclass(frozen=True)
 class CompiledConstraint:
     """One constraint of one shape, applied to the focus nodes of one targeted shape."""
@@ -102,59 +81,6 @@ class CompiledConstraint:
     target: str  # the targeted shape whose focus nodes are tested
     query: str  # SELECT ?focus ... : one row per violation
 
-    def problems(self, store: ox.Store, graphs: list[Graph]) -> list[Problem]:
-        """Run the query over the union of `graphs` (see data_graphs)."""
-        rows = store.query(self.query, default_graph=graphs)
-        assert isinstance(rows, ox.QuerySolutions)
-        return [
-            Problem(
-                check=self.check, focus=_value(row["focus"]), path=self.path, message=self.message
-            )
-            for row in rows
-        ]
-
-
-def shape_problems_sparql(
-    store: ox.Store, shapes_graph: str = graph_iri("shapes"), *, many: int | None = None
-) -> list[Problem]:
-    """Validate every graph of `store` but `shapes_graph` (the default graph included) against
-    the shapes held in `shapes_graph`: the problems validation.shape_problems reports."""
-    constraints, graphs = prepare(store, shapes_graph, many=many)
-    return sort_problems(p for c in constraints for p in c.problems(store, graphs))
-
-
-def prepare(
-    store: ox.Store, shapes_graph: str = graph_iri("shapes"), *, many: int | None = None
-) -> tuple[list[CompiledConstraint], list[Graph]]:
-    """The compiled constraints of the shapes in `shapes_graph` and the graphs they validate;
-    each constraint's query is independent of the others (validation runs them concurrently).
-
-    A targeted shape with at least `many` focus nodes (by default one per 200 quads of the
-    store) is checked with hash joins rather than lookups per focus node (_Compiler._shape);
-    both plans give the same problems."""
-    shapes_node = ox.NamedNode(shapes_graph)
-    graphs = data_graphs(store, shapes_node)
-    threshold = max(1, len(store) // 200) if many is None else many
-
-    def has_many(focus_query: str) -> bool:
-        rows = store.query(f"{focus_query} LIMIT {threshold}", default_graph=graphs)
-        assert isinstance(rows, ox.QuerySolutions)
-        return len(list(rows)) >= threshold
-
-    constraints = compile_shapes(store.quads_for_pattern(None, None, None, shapes_node), has_many)
-    return constraints, graphs
-
-
-def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """In the order validation.shape_problems reports them."""
-    return sorted(problems, key=lambda p: (p.focus, p.path, p.message, p.check))
-
-
-def data_graphs(store: ox.Store, shapes_graph: ox.NamedNode) -> list[Graph]:
-    """The graphs validated as data: all but the shapes graph, whose triples are no data."""
-    named = sorted((g for g in store.named_graphs() if g != shapes_graph), key=str)
-    return [ox.DefaultGraph(), *named]
-
 
 def compile_shapes(
     shapes: Iterable[ox.Triple | ox.Quad], many: Callable[[str], bool] | None = None
@@ -164,7 +90,7 @@ def compile_shapes(
     `many(query)`, given a SELECT of a targeted shape's focus nodes, tells whether they are
     many: their queries then use hash joins rather than lookups per focus node (see
     _Compiler._shape). Without it, every shape gets the lookups."""
-    graph = _ShapesGraph(shapes)
+    graph = ShapesGraph(shapes)
     graph.check_supported()
     roots = sorted((s for s in graph.subjects() if graph.has_target(s)), key=str)
     constraints: list[CompiledConstraint] = []
@@ -173,79 +99,6 @@ def compile_shapes(
         compiler.hash_join = many is not None and many(compiler.focus_query())
         constraints.extend(compiler.constraints())
     return constraints
-
-
-class _ShapesGraph:
-    """The shapes graph as subject -> predicate IRI -> objects, with RDF lists."""
-
-    def __init__(self, triples: Iterable[ox.Triple | ox.Quad]):
-        self._out: dict[Term, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
-        self._parent: dict[Term, Term] = {}
-        for t in triples:
-            subject, obj = t.subject, t.object
-            if not isinstance(subject, Term) or not isinstance(obj, Term):
-                raise ShapeCompileError(f"RDF-star triple in the shapes graph: {t}")
-            self._out[subject][t.predicate.value].append(obj)
-            if isinstance(obj, ox.BlankNode):
-                self._parent[obj] = subject
-
-    def subjects(self) -> list[Term]:
-        return list(self._out)
-
-    def objects(self, node: Term, predicate: str) -> list[Term]:
-        return self._out.get(node, {}).get(predicate, [])
-
-    def value(self, node: Term, predicate: str) -> Term | None:
-        found = self.objects(node, predicate)
-        return found[0] if found else None
-
-    def has_target(self, node: Term) -> bool:
-        return any(self.objects(node, t) for t in _TARGETS)
-
-    def items(self, head: Term, owner: Term, construct: str) -> list[Term]:
-        """The members of the RDF list `head`, the value of `construct` on `owner`."""
-        members: list[Term] = []
-        while head != ox.NamedNode(RDF_NIL):
-            first = self.objects(head, RDF_FIRST)
-            rest = self.objects(head, RDF_REST)
-            if len(first) != 1 or len(rest) != 1:
-                raise ShapeCompileError(f"{self.describe(owner)}: {construct} is not an RDF list")
-            members.append(first[0])
-            head = rest[0]
-        return members
-
-    def describe(self, node: Term) -> str:
-        """A shape for an error message; a blank one by the named node it is nested in."""
-        if not isinstance(node, ox.BlankNode):
-            return str(node)
-        outer: Term = node
-        while isinstance(outer, ox.BlankNode) and outer in self._parent:
-            outer = self._parent[outer]
-        where = f" in {outer}" if outer != node else ""
-        path = self.value(node, SH + "path")
-        return f"blank shape{f' with sh:path {path}' if path else ''}{where}"
-
-    def check_supported(self) -> None:
-        """Raise on any SHACL construct the compiler does not handle."""
-        for node, predicates in self._out.items():
-            for predicate, objects in predicates.items():
-                if not predicate.startswith(SH):
-                    continue
-                name = "sh:" + predicate.removeprefix(SH)
-                if predicate not in _PARAMETERS and predicate not in _REPEATABLE:
-                    raise ShapeCompileError(
-                        f"{self.describe(node)}: {name} is not supported by the SPARQL compiler"
-                    )
-                if predicate in _PARAMETERS and len(objects) > 1:
-                    raise ShapeCompileError(
-                        f"{self.describe(node)}: more than one {name} is not supported"
-                    )
-            types = {t.value for t in predicates.get(PREFIXES["rdf"] + "type", [])}
-            if types & _CLASSES and any(p.startswith(SH) for p in predicates):
-                raise ShapeCompileError(
-                    f"{self.describe(node)}: implicit class targets (a shape that is also a "
-                    "class) are not supported"
-                )
 
 
 class _Test(NamedTuple):
@@ -263,7 +116,7 @@ class _Test(NamedTuple):
 class _Compiler:
     """The constraints of one targeted shape `root`, as SELECT queries over its focus nodes."""
 
-    def __init__(self, graph: _ShapesGraph, root: Term):
+    def __init__(self, graph: ShapesGraph, root: Term):
         self.graph, self.root = graph, root
         self._fresh = itertools.count(1)
         self._targets = self._target_patterns()
@@ -599,10 +452,6 @@ def _join(parts: list[tuple[str | None, str]]) -> str | None:
 
 def _is_true(term: Term | None) -> bool:
     return isinstance(term, ox.Literal) and term.value in ("true", "1")
-
-
-def _value(term: object) -> str:
-    return term.value if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal) else ""
 
 
 @cache
