@@ -1,19 +1,25 @@
 """`cica-kg wikidata …`: our links to Wikidata, their check against the Wikidata Query
-Service, and QuickStatements for what Wikidata lacks. A thin shell over cica_kg.wikidata.
+Service, and QuickStatements for what Wikidata lacks. A thin shell over cica_kg.wikidata, which
+also owns the presentation of its answers (text tables and JSON, at the end).
 
 Exit codes of `check`: 0 everything agrees, 1 differences or missing statements, 2 the
 check could not be made (Wikidata unreachable after the retries, no published build)."""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
 
 import click
 
 from . import errors
 from . import wikidata as wd
 from .cli_common import fail, store_options
+from .namespaces import WD
 from .settings import Settings
+from .wikidata import quickstatements as qs
+from .wikidata.model import STATUS_ORDER, Finding
 
 QID_HELP = "Wikidata item ID (Q…)"
 
@@ -61,7 +67,7 @@ def links(settings: Settings, fmt: str) -> None:
         resources = wd.links(settings)
     except errors.CicaError as exc:
         fail(f"error: {exc}")
-    click.echo(wd.links_json(resources) if fmt == "json" else wd.links_table(resources))
+    click.echo(links_json(resources) if fmt == "json" else links_table(resources))
 
 
 @wikidata.command()
@@ -75,7 +81,7 @@ def check(settings: Settings, fmt: str, cica_qid: str | None, observer_qid: str 
     Exit 0 when all agree, 1 on differences or missing statements, 2 when Wikidata could
     not be reached."""
     report = _check(settings, cica_qid, observer_qid)
-    click.echo(wd.report_json(report) if fmt == "json" else wd.report_table(report))
+    click.echo(report_json(report) if fmt == "json" else report_table(report))
     sys.exit(report.exit_code)
 
 
@@ -87,7 +93,7 @@ def quickstatements(settings: Settings, cica_qid: str | None, observer_qid: str 
     """QuickStatements v1 commands adding the memberships and observer statuses (with
     their dates and a reference URL) that Wikidata lacks. Lines starting with # are notes."""
     report = _check(settings, cica_qid, observer_qid)
-    lines, code = wd.quickstatements(report, observer_qid)
+    lines, code = qs.quickstatements(report, observer_qid)
     click.echo("\n".join(lines))
     sys.exit(code)
 
@@ -100,3 +106,105 @@ def _check(settings: Settings, cica_qid: str | None, observer_qid: str | None) -
     except errors.CicaError as exc:
         fail(f"error: {exc}", 2)
     raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------------------------
+#   Rendering: text tables and JSON
+# ---------------------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def links_json(resources: Sequence[wd.Resource]) -> str:
+    items = [
+        {
+            "resource": r.iri,
+            "kind": r.kind,
+            "label": r.label,
+            "wikidata": WD + r.qid if r.qid else None,
+            "qid": r.qid,
+            "status": "linked" if r.qid else "missing",
+        }
+        for r in resources
+    ]
+    linked = sum(1 for r in resources if r.qid)
+    doc = {"linked": linked, "missing": len(resources) - linked, "resources": items}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def links_table(resources: Sequence[wd.Resource]) -> str:
+    rows = [[r.kind, r.key, r.label, r.qid or "missing"] for r in resources]
+    linked = sum(1 for r in resources if r.qid)
+    summary = f"{linked} linked, {len(resources) - linked} missing"
+    return table(["KIND", "RESOURCE", "LABEL", "WIKIDATA"], rows) + "\n" + summary
+
+
+def report_json(report: wd.Report) -> str:
+    doc = {
+        "endpoint": report.endpoint,
+        "cica_item": None
+        if report.cica is None
+        else {
+            "qid": report.cica.qid,
+            "label": report.cica.label,
+            "found_by": report.cica.found_by,
+            "others": list(report.cica.others),
+        },
+        "summary": {status: report.count(status) for status in STATUS_ORDER},
+        "exit_code": report.exit_code,
+        "requests": report.requests,
+        "findings": [f.__dict__ for f in _sorted(report.findings)],
+        "candidates": {
+            key: [c.__dict__ for c in found] for key, found in report.candidates.items()
+        },
+        "missing_statements": [
+            {
+                **a.__dict__,
+                "start": str(a.start) if a.start else None,
+                "end": str(a.end) if a.end else None,
+            }
+            for a in report.additions
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _sorted(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: STATUS_ORDER.index(f.status))
+
+
+def report_table(report: wd.Report) -> str:
+    lines = [f"Wikidata check against {report.endpoint}"]
+    if report.cica is None:
+        lines.append("CICA item: not found on Wikidata (memberships not compared)")
+    else:
+        how = {"option": "given by --cica-qid", "link": "our owl:sameAs", "label": "English label"}
+        lines.append(
+            f'CICA item: {report.cica.qid} "{report.cica.label}" ({how[report.cica.found_by]})'
+        )
+        if report.cica.others:
+            lines.append(f"  other items with CICA's label: {', '.join(report.cica.others)}")
+    lines.append("")
+    rows = [
+        [f.status, f.subject, f.item, f.check, f.ours, f.theirs, f.note]
+        for f in _sorted(report.findings)
+    ]
+    headers = ["STATUS", "SUBJECT", "ITEM", "CHECK", "OURS", "WIKIDATA", "NOTE"]
+    lines += [table(headers, rows), ""]
+    lines.append("Candidates for resources without a Wikidata link:")
+    for key, found in report.candidates.items():
+        if not found:
+            lines.append(f"  {key}: none found")
+        for c in found:
+            text = f'{c.qid} "{c.label}"' + (f" ({c.description})" if c.description else "")
+            lines.append(f'  {key}: {text}, {c.via} "{c.matched}"')
+    lines.append("")
+    counts = ", ".join(f"{report.count(s)} {s}" for s in STATUS_ORDER)
+    lines.append(f"{counts}; {report.requests} request(s) to Wikidata")
+    return "\n".join(lines)

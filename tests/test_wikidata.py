@@ -19,9 +19,20 @@ from click.testing import CliRunner, Result
 from conftest import free_port
 from standin import Recorded, Reply, StandIn
 
-from cica_kg import wikidata as wd
 from cica_kg.cli_wikidata import wikidata
+from cica_kg.namespaces import WD
 from cica_kg.settings import Settings
+from cica_kg.wikidata import client as wdqs_client
+from cica_kg.wikidata.client import WikidataClient, WikidataError, retry_after
+from cica_kg.wikidata.comparison import ORGANIZATION_CLASS, SETTLEMENT_CLASS, STATE_CLASSES
+from cica_kg.wikidata.model import CICA_LABELS, PartialDate
+from cica_kg.wikidata.ours import reference_url
+from cica_kg.wikidata.wdqs_queries import (
+    VALUES_MARK,
+    candidates_query,
+    items_query,
+    membership_query,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wikidata"
 CICA = "Q4115189"  # stand-in for CICA's item (the Wikidata Sandbox), see the module doc
@@ -69,7 +80,7 @@ def docs() -> Docs:
 
 @pytest.fixture()
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wd, "BACKOFF_BASE", 0.01)
+    monkeypatch.setattr(wdqs_client, "BACKOFF_BASE", 0.01)
 
 
 @pytest.fixture()
@@ -105,7 +116,7 @@ def drop_members(doc: dict[str, Any], *qids: str) -> dict[str, Any]:
 
 
 def binding_of(doc: dict[str, Any], var: str, qid: str) -> dict[str, Any]:
-    return next(b for b in doc["results"]["bindings"] if b[var]["value"] == wd.WD + qid)
+    return next(b for b in doc["results"]["bindings"] if b[var]["value"] == WD + qid)
 
 
 # ---------------------------------------------------------------------------------------
@@ -211,7 +222,7 @@ def test_check_json(built_settings: Settings, serve: Any, docs: Docs) -> None:
     doc = json.loads(result.output)
     assert doc["cica_item"] == {
         "qid": CICA,
-        "label": wd.CICA_LABELS[1],
+        "label": CICA_LABELS[1],
         "found_by": "label",
         "others": [],
     }
@@ -252,7 +263,7 @@ def test_cica_qid_option_skips_the_label_lookup(
 
 
 def test_redirected_item_is_a_difference(built_settings: Settings, serve: Any, docs: Docs) -> None:
-    binding_of(docs["items"], "item", "Q60")["redirect"] = {"type": "uri", "value": wd.WD + "Q1384"}
+    binding_of(docs["items"], "item", "Q60")["redirect"] = {"type": "uri", "value": WD + "Q1384"}
     standin = serve(Wdqs(docs))
     result = invoke(built_settings, standin.url + "/sparql", "check")
     assert result.exit_code == 1
@@ -266,7 +277,7 @@ def test_extra_statement_on_wikidata_is_a_difference(
     built_settings: Settings, serve: Any, docs: Docs
 ) -> None:
     extra = copy.deepcopy(binding_of(docs["memberships"], "member", "Q30"))
-    extra["member"]["value"] = wd.WD + "Q183"
+    extra["member"]["value"] = WD + "Q183"
     extra["memberLabel"]["value"] = "Germany"
     extra["statement"]["value"] = "http://www.wikidata.org/entity/statement/Q183-0"
     docs["memberships"]["results"]["bindings"].append(extra)
@@ -452,8 +463,8 @@ def test_bad_request_is_not_retried(built_settings: Settings, serve: Any, docs: 
 def test_client_backs_off_exponentially(serve: Any, docs: Docs) -> None:
     standin = serve(Wdqs(docs, always=Reply(502, b"Bad Gateway", "text/plain")))
     waits: list[float] = []
-    client = wd.WikidataClient(standin.url + "/sparql", 5.0, 3, 0.5, sleep=waits.append)
-    with pytest.raises(wd.WikidataError):
+    client = WikidataClient(standin.url + "/sparql", 5.0, 3, 0.5, sleep=waits.append)
+    with pytest.raises(WikidataError):
         client.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
     assert waits == [0.5, 1.0, 2.0]
     assert client.requests_made == 4
@@ -465,32 +476,44 @@ def test_client_backs_off_exponentially(serve: Any, docs: Docs) -> None:
 
 
 def test_dates_at_wikidata_precision() -> None:
-    day = wd.PartialDate.parse("1999-09-14", 11)
-    month = wd.PartialDate.parse("2014-05-01", 10)
-    year = wd.PartialDate.parse("+2001-01-01T00:00:00Z", 9)
+    day = PartialDate.parse("1999-09-14", 11)
+    month = PartialDate.parse("2014-05-01", 10)
+    year = PartialDate.parse("+2001-01-01T00:00:00Z", 9)
     assert day.quickstatements() == "+1999-09-14T00:00:00Z/11"
     assert month.quickstatements() == "+2014-05-00T00:00:00Z/10"
     assert year.quickstatements() == "+2001-00-00T00:00:00Z/9"
-    assert day.agrees(wd.PartialDate(1999, 1, 1, 9))
-    assert not day.agrees(wd.PartialDate(1999, 9, 15, 11))
-    assert month.agrees(wd.PartialDate(2014, 5, 20, 11))
-    assert not year.agrees(wd.PartialDate(2002, 1, 1, 9))
+    assert day.agrees(PartialDate(1999, 1, 1, 9))
+    assert not day.agrees(PartialDate(1999, 9, 15, 11))
+    assert month.agrees(PartialDate(2014, 5, 20, 11))
+    assert not year.agrees(PartialDate(2002, 1, 1, 9))
 
 
 def test_retry_after_values() -> None:
-    assert wd.retry_after("1") == 1.0
-    assert wd.retry_after(None) is None
-    assert wd.retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
-    assert wd.retry_after("soon") is None
+    assert retry_after("1") == 1.0
+    assert retry_after(None) is None
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert retry_after("soon") is None
 
 
 def test_reference_url_prefers_dated_sources_near_the_start() -> None:
-    start = wd.PartialDate(2001, 1, 1, 9)
+    start = PartialDate(2001, 1, 1, 9)
     urls = {
         "https://late.example/": "2025-07-01",
         "https://pravda.example/": "2001-06-01",
         "https://undated.example/": None,
         "https://en.wikipedia.org/wiki/CICA": "2001-01-01",
     }
-    assert wd.reference_url(urls, start) == "https://pravda.example/"
-    assert wd.reference_url({"https://en.wikipedia.org/wiki/X": None}, start) is None
+    assert reference_url(urls, start) == "https://pravda.example/"
+    assert reference_url({"https://en.wikipedia.org/wiki/X": None}, start) is None
+
+
+def test_wdqs_templates_take_one_escaped_values_block() -> None:
+    names = ['a "quoted" name', "back\\slash", "two\nlines", VALUES_MARK]
+    values = r'"%%VALUES%%"@en "a \"quoted\" name"@en "back\\slash"@en "two\nlines"@en'
+    assert f"\n  VALUES ?name {{ {values} }}\n" in candidates_query(names)
+    items = items_query(["Q1", "Q22"])
+    assert "\n  VALUES ?item { wd:Q1 wd:Q22 }\n" in items
+    for qid in (*STATE_CLASSES, ORGANIZATION_CLASS, SETTLEMENT_CLASS):  # named in the findings
+        assert f"wd:{qid} " in items
+    assert "\n  VALUES ?cica { wd:Q1 }\n" in membership_query("Q1")
+    assert VALUES_MARK not in items + membership_query("Q1") + membership_query(None)

@@ -1,0 +1,116 @@
+"""Our side of the comparison: the states, organisations and cities of our graph with their
+owl:sameAs links to Wikidata, and our memberships and observer statuses in CICA. The graph is
+read through the Engine facade (the published store, or the remote engine if one is set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..engine import Engine, InlinePool
+from ..namespaces import CICA, WD
+from ..settings import Settings
+from ..sparql_files import query_text
+from .model import CICA_IRI, KIND_ORDER, OurRole, PartialDate, Resource, Row
+
+KINDS = {
+    CICA + "State": "state",
+    CICA + "InternationalOrganization": "organization",
+    "http://www.w3.org/ns/org#OrganizationalUnit": "organization",
+    CICA + "City": "city",
+}
+PRECISIONS = {CICA + "dayPrecision": 11, CICA + "monthPrecision": 10, CICA + "yearPrecision": 9}
+ROLES = {CICA + "memberRole": "member", CICA + "observerRole": "observer"}
+
+
+def _query(name: str) -> str:
+    return query_text(__package__ or "cica_kg.wikidata", name)
+
+
+def load_resources(engine: Engine) -> list[Resource]:
+    """Every state, organisation and city, with its Wikidata QID if it has one."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in engine.select(_query("ours-resources.rq")):
+        iri = row["resource"]["value"]
+        entry = grouped.setdefault(
+            iri,
+            {"kind": KINDS[row["class"]["value"]], "label": row["label"]["value"], "alts": set()},
+        )
+        if "alt" in row:
+            entry["alts"].add(row["alt"]["value"])
+        for name in ("acronym", "iso2", "iso3"):
+            if name in row:
+                entry[name] = row[name]["value"]
+        if "same" in row:
+            entry["qid"] = row["same"]["value"].removeprefix(WD)
+    resources = [
+        Resource(
+            iri=iri,
+            kind=e["kind"],
+            label=e["label"],
+            alt_labels=tuple(sorted(e["alts"])),
+            acronym=e.get("acronym"),
+            iso2=e.get("iso2"),
+            iso3=e.get("iso3"),
+            qid=e.get("qid"),
+        )
+        for iri, e in grouped.items()
+    ]
+    return sorted(resources, key=lambda r: (KIND_ORDER.index(r.kind), r.key))
+
+
+def load_roles(engine: Engine) -> list[OurRole]:
+    """Our full memberships and observer statuses in CICA, each with one reference URL."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in engine.select(_query("ours-roles.rq"), cica=ox.NamedNode(CICA_IRI)):
+        entry = grouped.setdefault(
+            row["record"]["value"],
+            {
+                "member": row["member"]["value"],
+                "role": ROLES[row["role"]["value"]],
+                "start": _our_date(row, "start"),
+                "end": _our_date(row, "end"),
+                "urls": {},
+            },
+        )
+        if "url" in row:
+            entry["urls"][row["url"]["value"]] = row.get("sourceDate", {}).get("value")
+    roles = [
+        OurRole(
+            iri=iri,
+            member=e["member"],
+            role=e["role"],
+            start=e["start"],
+            end=e["end"],
+            url=reference_url(e["urls"], e["start"]),
+        )
+        for iri, e in grouped.items()
+    ]
+    return sorted(roles, key=lambda r: r.iri)
+
+
+def _our_date(row: Row, name: str) -> PartialDate | None:
+    if name not in row:
+        return None
+    precision = PRECISIONS.get(row.get(name + "Precision", {}).get("value", ""), 11)
+    return PartialDate.parse(row[name]["value"], precision)
+
+
+def reference_url(urls: dict[str, str | None], start: PartialDate | None) -> str | None:
+    """The source URL to cite on Wikidata: dated sources nearest the start first, then
+    undated ones; Wikipedia is never cited (Wikidata does not take it as a reference)."""
+
+    def rank(item: tuple[str, str | None]) -> tuple[int, int, str]:
+        url, when = item
+        if when is None or start is None:
+            return (1, 0, url)
+        return (0, abs(int(when[:4]) - start.year), url)
+
+    usable = [(u, d) for u, d in urls.items() if "wikipedia.org" not in u]
+    return min(usable, key=rank)[0] if usable else None
+
+
+def with_engine(settings: Settings) -> Engine:
+    """The remote engine if one is set, else queries in this process (a CLI tool)."""
+    return Engine(settings, pool=None if settings.engine else InlinePool())
