@@ -8,6 +8,7 @@ import click
 
 from . import export as exporting
 from .cli_common import PathOption, fail, store_options
+from .export.files import SUMS_FILE
 from .settings import Settings
 from .store import NoBuildError
 
@@ -77,4 +78,4 @@ def export(
     )
     for dump in result.files:
         click.echo(f"{dump.size:>12}  {dump.name}")
-    click.echo(f"into {result.out_dir} (checksums in {exporting.SUMS_FILE})")
+    click.echo(f"into {result.out_dir} (checksums in {SUMS_FILE})")

@@ -23,17 +23,17 @@ from conftest import free_port, oxigraph_server, select
 from standin import Recorded, Reply, StandIn
 
 from cica_kg import build as building
-from cica_kg import export as exporting
 from cica_kg.cli_export import export as export_command
 from cica_kg.engine import Engine, InlinePool
-from cica_kg.export import (
+from cica_kg.export import RemoteExportError, export
+from cica_kg.export.files import (
     DUMP_FORMATS,
     SUMS_FILE,
     VOID_FILE,
-    RemoteExportError,
     dump_name,
-    export,
+    file_format,
     file_names,
+    read_checksums,
 )
 from cica_kg.settings import Settings
 from cica_kg.store import current_build, open_current
@@ -408,7 +408,7 @@ def test_void_distributions_match_the_files(exported: Path) -> None:
         assert int(row["size"].value) == len(data)
         assert row["sum"].value == hashlib.sha256(data).hexdigest()
         assert row["alg"].value == SPDX + "checksumAlgorithm_sha256"
-        fmt, _ = exporting.file_format(name)
+        fmt, _ = file_format(name)
         assert fmt is not None
         assert row["type"].value.endswith("/" + fmt.media_type)
 
@@ -442,7 +442,7 @@ def test_remote_export_is_byte_identical(remote_exported: tuple[Path, str], expo
         return {str(q) for q in store if q.predicate.value not in build_lines}
 
     assert rest(remote) == rest(local)
-    remote_sums, local_sums = exporting.read_checksums(out), exporting.read_checksums(exported)
+    remote_sums, local_sums = read_checksums(out), read_checksums(exported)
     assert list(remote_sums) == list(local_sums)
     assert {name for name in remote_sums if remote_sums[name] != local_sums[name]} == {VOID_FILE}
 
@@ -538,7 +538,7 @@ def worker_processes() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, IndexError):
             continue
-        if int(stat[1]) == os.getpid() and b"_worker_main" in cmdline:
+        if int(stat[1]) == os.getpid() and b"cica_kg.export.jobs" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -606,7 +606,7 @@ def test_dumps_index_json_lists_every_file(client, exported: Path) -> None:  # t
     response = client.get("/dumps/index.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = response.get_json()
-    sums = exporting.read_checksums(exported)
+    sums = read_checksums(exported)
     assert [f["name"] for f in body["files"]] == file_names()
     for entry in body["files"]:
         assert entry["size"] == (exported / entry["name"]).stat().st_size
@@ -619,7 +619,7 @@ def test_dumps_page_lists_every_file(client, exported: Path) -> None:  # type: i
     response = client.get("/dumps/", headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    for name, digest in exporting.read_checksums(exported).items():
+    for name, digest in read_checksums(exported).items():
         assert f'href="/dumps/{name}"' in page
         assert digest in page
         assert f'title="{(exported / name).stat().st_size} bytes"' in page
@@ -642,7 +642,7 @@ def test_dumps_serve_only_listed_files(client, path: str) -> None:  # type: igno
 
 
 def test_dump_download(client, exported: Path) -> None:  # type: ignore[no-untyped-def]
-    sums = exporting.read_checksums(exported)
+    sums = read_checksums(exported)
     response = client.get("/dumps/cica-kg.ttl")
     assert response.status_code == 200
     assert response.data == (exported / "cica-kg.ttl").read_bytes()

@@ -15,16 +15,16 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file, url_for
 
 from .. import errors, formats
-from ..export import (
+from ..export.files import (
     GZIP_MEDIA_TYPE,
     LICENSE,
     SUMS_FILE,
     TITLES,
     VOID_FILE,
-    VOID_PREFIXES,
     file_format,
     read_checksums,
 )
+from ..export.void import VOID_PREFIXES
 from .app import get_settings
 from .pages import NAV_LINKS
 from .sparql import cache_headers, matches, not_modified

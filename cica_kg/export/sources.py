@@ -1,0 +1,230 @@
+"""Where the graphs come from: the embedded store, or a remote SPARQL 1.1 engine.
+
+A source (parent side) lists the graphs and checks that each arrived whole; a reader
+(worker side, opened from the source's `spec`) writes one graph as N-Triples to a file.
+A graph is named by its N-Triples form ("<iri>", "_:label"); "" is the default graph."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pyoxigraph as ox
+
+from .. import __version__
+from ..sparql_files import query_text
+
+REMOTE_TIMEOUT = 600.0  # seconds a remote engine may take to start or continue an answer
+REMOTE_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+
+
+class RemoteExportError(RuntimeError):
+    """The remote engine could not be read completely (unreachable, refused, timed out,
+    cut a graph short, or holds nothing)."""
+
+
+def _query(name: str) -> str:
+    # The files end with a newline; the engine is sent the query alone.
+    return query_text(__package__ or "cica_kg.export", name).strip()
+
+
+@dataclass(frozen=True)
+class Graph:
+    key: str
+    expected: int | None  # triples, when the build or the engine says
+
+
+def graph_term(key: str) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+    if not key:
+        return ox.DefaultGraph()
+    if key.startswith("_:"):
+        return ox.BlankNode(key[2:])
+    return ox.NamedNode(key[1:-1])
+
+
+class StoreSource:
+    """The published build (parent side): its graphs, and the spec workers open it by."""
+
+    remote = False
+
+    def __init__(self, store: ox.Store, store_path: Path, build_dir: Path, sizes: dict[str, int]):
+        """`sizes`: the triples of each named graph (by IRI) as the build recorded them."""
+        self.store, self.build_dir, self.sizes = store, build_dir, sizes
+        self.spec = {"kind": "store", "path": str(store_path)}
+        self.name = str(build_dir)
+        self.notes: list[str] = []
+
+    def graphs(self) -> list[Graph]:
+        keys = sorted(str(g) for g in self.store.named_graphs())
+        if next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None):
+            keys.insert(0, "")
+        sizes = self.sizes
+        return [Graph(key, sizes.get(key[1:-1]) if key.startswith("<") else None) for key in keys]
+
+    def check(self, graph: Graph, lines: int) -> None:
+        if graph.expected is not None and lines != graph.expected:
+            raise RuntimeError(
+                f"graph {graph.key} has {lines} triples in the store but {graph.expected} "
+                f"in {self.build_dir / 'build.json'}"
+            )
+
+
+class EngineSource:
+    """A remote SPARQL 1.1 endpoint (parent side)."""
+
+    remote = True
+
+    def __init__(self, url: str, timeout: float):
+        self.url, self.timeout = url, timeout
+        self.spec = {"kind": "remote", "url": url, "timeout": timeout}
+        self.name = url
+        self.notes: list[str] = []
+
+    def _select(self, query: str) -> list[dict[str, Any]]:
+        with _session() as session:
+            response = _remote_post(
+                session, self.url, query, "application/sparql-results+json", self.timeout
+            )
+            try:
+                rows: list[dict[str, Any]] = response.json()["results"]["bindings"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RemoteExportError(
+                    f"the engine at {self.url} sent an answer that cannot be read: {exc}"
+                ) from None
+        return rows
+
+    def graphs(self) -> list[Graph]:
+        named = sorted(
+            (str(ox.NamedNode(row["g"]["value"])), int(row["n"]["value"]))
+            for row in self._select(_query("remote-graphs.rq"))
+            if row.get("g", {}).get("type") == "uri"
+        )
+        if named:
+            return [Graph(key, n) for key, n in named]
+        # No named graph (an engine loaded with plain triples): its default graph is the data.
+        rows = self._select(_query("remote-default-count.rq"))
+        total = int(rows[0]["n"]["value"]) if rows else 0
+        if not total:
+            raise RemoteExportError(
+                f"the engine at {self.url} has no named graph and an empty default graph: "
+                "nothing to export"
+            )
+        self.notes.append(
+            f"the engine at {self.url} has no named graph: its default graph was exported "
+            "(as the default graph of cica-kg.nq and cica-kg.trig)"
+        )
+        return [Graph("", total)]
+
+    def check(self, graph: Graph, lines: int) -> None:
+        if graph.expected is not None and lines < graph.expected:
+            raise RemoteExportError(
+                f"the engine at {self.url} sent {lines} of the {graph.expected} triples of "
+                f"graph {graph.key or '(default)'}: it may cap the size of answers (e.g. "
+                "Virtuoso's ResultSetMaxRows); raise that limit and export again"
+            )
+
+
+Source = StoreSource | EngineSource
+
+
+def _session() -> Any:
+    import requests  # only over a remote engine
+
+    session = requests.Session()
+    session.headers["User-Agent"] = f"CICA-KG/{__version__} (export)"
+    return session
+
+
+def _remote_post(
+    session: Any, url: str, query: str, accept: str, timeout: float, stream: bool = False
+) -> Any:
+    """POST a query (SPARQL 1.1 Protocol). `timeout` bounds the wait for the engine to start
+    answering and every pause within its answer, as for other remote calls; a long answer
+    that keeps coming is not cut."""
+    import requests
+
+    try:
+        response = session.post(
+            url,
+            data={"query": query},
+            headers={"Accept": accept},
+            timeout=timeout,
+            stream=stream,
+        )
+    except requests.Timeout:
+        raise RemoteExportError(
+            f"the engine at {url} did not answer within {timeout:g} s (export timeout)"
+        ) from None
+    except requests.RequestException as exc:
+        raise RemoteExportError(f"the engine at {url} cannot be reached: {exc}") from None
+    if response.status_code != 200:
+        text = response.text[:500]
+        response.close()
+        raise RemoteExportError(f"the engine at {url} answered HTTP {response.status_code}: {text}")
+    return response
+
+
+class StoreReader:
+    """Worker side of the embedded store: pyoxigraph writes one graph as N-Triples."""
+
+    def __init__(self, path: str, store: ox.Store | None = None):
+        self.store = store or ox.Store.read_only(path)
+
+    def dump(self, key: str, path: Path) -> None:
+        self.store.dump(output=str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=graph_term(key))
+
+
+class RemoteReader:
+    """Worker side of a remote engine: one CONSTRUCT per graph, streamed to a file through
+    pyoxigraph (so the lines are written exactly as from the embedded store)."""
+
+    def __init__(self, url: str, timeout: float):
+        self.url, self.timeout = url, timeout
+        self.session = _session()
+
+    def dump(self, key: str, path: Path) -> None:
+        if key:  # an IRI in N-Triples form, as the engine listed it
+            query = Template(_query("remote-graph.rq")).substitute(graph=key)
+        else:
+            query = _query("remote-default-graph.rq")
+        name = f"graph {key}" if key else "the default graph"
+        with _remote_post(
+            self.session, self.url, query, REMOTE_ACCEPT, self.timeout, stream=True
+        ) as response:
+            media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            fmt = ox.RdfFormat.from_media_type(media) if media else ox.RdfFormat.N_TRIPLES
+            if fmt is None:
+                raise RemoteExportError(
+                    f"the engine at {self.url} sent {name} as {media!r}; expected N-Triples, "
+                    "Turtle or RDF/XML"
+                )
+            response.raw.decode_content = True  # a gzip Content-Encoding is undone
+            try:
+                parsed = ox.parse(input=response.raw, format=fmt)
+                ox.serialize(parsed, output=str(path), format=ox.RdfFormat.N_TRIPLES)
+            except Exception as exc:  # a timeout or a cut connection surfaces while parsing
+                raise RemoteExportError(
+                    f"reading {name} from the engine at {self.url} failed: {exc}"
+                ) from None
+
+
+Reader = StoreReader | RemoteReader
+
+
+def reader_key(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True)
+
+
+def open_reader(spec: dict[str, Any], cache: dict[str, Any]) -> Reader:
+    """The reader of a source's `spec`, opened once per process (kept in `cache`)."""
+    key = reader_key(spec)
+    if key not in cache:
+        if spec["kind"] == "store":
+            cache[key] = StoreReader(spec["path"])
+        else:
+            cache[key] = RemoteReader(spec["url"], float(spec["timeout"]))
+    reader: Reader = cache[key]
+    return reader
