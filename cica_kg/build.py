@@ -31,46 +31,14 @@ from .fsutil import directory_lock, fsync_dir
 from .loading import InputFile, LoadError, input_files, inputs_digest, load_dataset, read_inputs
 from .namespaces import graph_iri
 from .settings import Settings
+from .store import BUILDS, CURRENT, INFO_FILE, STORE_DIR, BuildInfo, current_build
 from .validation import ValidationError, check_files, validate
-
-CURRENT = "current"
-BUILDS = "builds"
-STORE_DIR = "oxigraph"
-INFO_FILE = "build.json"
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    build_id: str
-    built_at: str  # ISO 8601, UTC
-    path: Path  # the build directory
-    triples: int
-    graphs: dict[str, int]  # named graph IRI -> triples
-
-    @property
-    def store_path(self) -> Path:
-        return self.path / STORE_DIR
-
-    @classmethod
-    def read(cls, build_dir: Path) -> BuildInfo:
-        raw = json.loads((build_dir / INFO_FILE).read_text(encoding="utf-8"))
-        return cls(raw["build_id"], raw["built_at"], build_dir, raw["triples"], raw["graphs"])
 
 
 @dataclass(frozen=True)
 class BuildResult:
     info: BuildInfo
     changed: bool  # False when the published build was already up to date
-
-
-def current_build(store_root: Path) -> BuildInfo | None:
-    """The published build, or None if nothing was ever built."""
-    link = store_root / CURRENT
-    try:
-        target = link.resolve(strict=True)
-        return BuildInfo.read(target)
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, KeyError):
-        return None
 
 
 def input_paths(settings: Settings, files: list[InputFile]) -> list[Path]:

@@ -25,7 +25,6 @@ from standin import Recorded, Reply, StandIn
 from cica_kg import build as building
 from cica_kg import export as exporting
 from cica_kg.cli_export import export as export_command
-from cica_kg.engine import Engine, InlinePool
 from cica_kg.export import (
     DUMP_FORMATS,
     SUMS_FILE,
@@ -36,6 +35,7 @@ from cica_kg.export import (
     file_names,
 )
 from cica_kg.published import open_current
+from cica_kg.query import Engine, InlinePool
 from cica_kg.settings import Settings
 
 VOID = "http://rdfs.org/ns/void#"

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from cica_kg.build import current_build
-from cica_kg.engine import SLOW_QUERY_SECONDS, Job, QueryPool
+from cica_kg.query import Job, QueryPool
+from cica_kg.query.local import SLOW_QUERY_SECONDS
 from cica_kg.settings import Settings
 
 # ~1-3 s of CPU on the shipped data (every pair of triples); its answer is checked below
