@@ -6,8 +6,8 @@ For /queries/members.json?date=… and the same query sent to /sparql, with the 
 off (cache_entries=0) so that every request runs the query:
 
   flask_total     Flask test client, the real Engine with its QueryPool (child process)
-  engine_pool     Engine.run / run_canned with the QueryPool, no Flask
-  execute         cica_kg.engine.execute in this process (query + serialization)
+  engine_pool     Engine.run / canned.run with the QueryPool, no Flask
+  execute         cica_kg.query.execute.execute in this process (query + serialization)
   oxigraph_query  store.query(...) and iterating the solutions
   serialize       results.write_solutions
   inspect         Engine.inspect (the SPARQL lexer: form, SERVICE calls)
@@ -30,9 +30,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cica_kg import canned, results
-from cica_kg.engine import Engine, InlinePool, Job, execute
+from cica_kg import canned
 from cica_kg.namespaces import PREFIXES
+from cica_kg.query import Engine, InlinePool, Job, results
+from cica_kg.query.execute import execute
 from cica_kg.settings import Settings
 from cica_kg.store import open_current
 from cica_kg.web import create_app
@@ -90,7 +91,7 @@ def profile(store_root: Path, n: int) -> tuple[dict[str, object], str]:
         times["flask_sparql_total"].append(time.perf_counter() - t)
         assert r.status_code == 200, r.data[:300]
         t = time.perf_counter()
-        engine.run_canned(query, {"date": d}, "json")
+        canned.run(engine, query, {"date": d}, "json")
         times["engine_pool"].append(time.perf_counter() - t)
         bound = canned.bind(query, {"date": d})
         job = Job(query=query.text, format_name="json", substitutions=tuple(sorted(bound.items())))

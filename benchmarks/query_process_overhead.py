@@ -11,7 +11,7 @@ import statistics
 import time
 from pathlib import Path
 
-from cica_kg.engine import Engine, InlinePool, Job, QueryPool
+from cica_kg.query import Engine, InlinePool, Job, QueryPool
 from cica_kg.settings import Settings
 
 QUERY = "SELECT ?l WHERE { <https://w3id.org/cica-kg/id/state/KAZ> rdfs:label ?l }"

@@ -8,7 +8,7 @@ into HTTP:
     oxigraph         GET /query?query=<text>              (oxigraph serve-read-only)
     rdflib           GET /sparql?query=<text>             (rdflib-endpoint)
 
-Parameters are written into the text with cica_kg.sparql_text.substitute (what the library
+Parameters are written into the text with cica_kg.query.lexer.substitute (what the library
 does for remote engines); prefixes the library pre-declares are prepended when a query does
 not declare them (the canned queries declare theirs, so nothing is added for them).
 
@@ -34,7 +34,7 @@ import pyoxigraph as ox
 
 from cica_kg import canned
 from cica_kg.namespaces import ID, PREFIXES
-from cica_kg.sparql_text import substitute
+from cica_kg.query.lexer import substitute
 
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 ACCEPT = "application/sparql-results+json"

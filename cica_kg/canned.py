@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,15 @@ import pyoxigraph as ox
 
 from . import errors
 from .namespaces import ID
-from .sparql_text import ABSOLUTE_IRI, inspect_query
+from .query import Answer, Engine, Job
+from .query.lexer import ABSOLUTE_IRI, inspect_query
+from .sparql_files import query_text
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = {"date", "year", "state", "iri", "string"}
 EXAMPLES_BASE = "https://w3id.org/cica-kg/query/"
 ENDPOINT_IRI = "https://w3id.org/cica-kg/sparql"
+STATE_CODES = query_text(__package__ or "cica_kg", "state-codes.rq")
 
 
 class CatalogueError(Exception):
@@ -212,6 +216,42 @@ def _term(p: Param, value: str, known_states: Collection[str] | None) -> ox.Name
             raise bad()
         return ox.NamedNode(value)
     return ox.Literal(value)
+
+
+def job(engine: Engine, query: CannedQuery, raw: dict[str, str], format_name: str) -> Job:
+    """The job of a canned query with the given parameter values (checked and typed)."""
+    known = None
+    if any(p.type == "state" for p in query.params):
+        known = state_codes(engine)
+    bound = bind(query, raw, known)
+    return Job(
+        query=query.text,
+        format_name=format_name,
+        substitutions=tuple(sorted(bound.items())),
+        max_rows=engine.settings.max_result_rows,
+        max_bytes=engine.settings.max_result_bytes,
+    )
+
+
+def run(engine: Engine, query: CannedQuery, raw: dict[str, str], format_name: str) -> Answer:
+    """Run a canned query with the given parameter values (checked and typed)."""
+    return engine.run(job(engine, query, raw, format_name))
+
+
+# Per engine, the state codes of the build it last read them from.
+_STATE_CODES: weakref.WeakKeyDictionary[Engine, tuple[str, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def state_codes(engine: Engine) -> frozenset[str]:
+    """The ISO codes of the states in the engine's current build (kept per build)."""
+    build_id = engine.build().build_id
+    cached = _STATE_CODES.get(engine)
+    if cached is None or cached[0] != build_id:
+        codes = frozenset(row["code"]["value"] for row in engine.select(STATE_CODES))
+        cached = _STATE_CODES[engine] = (build_id, codes)
+    return cached[1]
 
 
 def examples_rdf(

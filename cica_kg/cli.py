@@ -13,9 +13,9 @@ from . import canned, errors, formats
 from .cli_common import fail, report_problems, store_options
 from .cli_export import export
 from .cli_wikidata import wikidata
-from .engine import Engine, InlinePool
 from .load import LoadError
 from .namespaces import PREFIXES
+from .query import Engine, InlinePool
 from .settings import Settings
 from .store import NoBuildError, current_build, open_current
 from .store import stats as store_stats
@@ -150,7 +150,7 @@ def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...]
         if fmt not in ["table"] + [f.name for f in formats.offered_for(query.form)]:
             kind = "SELECT/ASK results" if query.form in ("SELECT", "ASK") else "RDF"
             raise errors.BadRequest(f"--format {fmt} cannot hold {kind} of {query.name}")
-        answer = engine.run_canned(query, raw, "json" if fmt == "table" else fmt)
+        answer = canned.run(engine, query, raw, "json" if fmt == "table" else fmt)
     except (errors.CicaError, canned.CatalogueError) as exc:
         fail(f"error: {exc}")
     if fmt == "table":

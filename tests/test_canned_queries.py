@@ -19,7 +19,7 @@ from standin import Recorded, Reply, StandIn
 
 from cica_kg import canned, resources
 from cica_kg.cli import cli
-from cica_kg.engine import Engine, InlinePool
+from cica_kg.query import Engine, InlinePool
 from cica_kg.settings import Settings
 
 CATALOGUE = canned.load_catalogue(resources.queries_dir())
@@ -32,7 +32,7 @@ def engine(built_settings: Settings) -> Engine:
 
 
 def run(engine: Engine, name: str, **params: str) -> Rows:
-    answer = engine.run_canned(CATALOGUE[name], params, "json")
+    answer = canned.run(engine, CATALOGUE[name], params, "json")
     bindings = json.loads(answer.body)["results"]["bindings"]
     return [{k: v["value"] for k, v in b.items()} for b in bindings]
 

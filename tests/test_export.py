@@ -24,7 +24,6 @@ from standin import Recorded, Reply, StandIn
 
 from cica_kg import build as building
 from cica_kg.cli_export import export as export_command
-from cica_kg.engine import Engine, InlinePool
 from cica_kg.export import RemoteExportError, export
 from cica_kg.export.files import (
     DUMP_FORMATS,
@@ -35,6 +34,7 @@ from cica_kg.export.files import (
     file_names,
     read_checksums,
 )
+from cica_kg.query import Engine, InlinePool
 from cica_kg.settings import Settings
 from cica_kg.store import current_build, open_current
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cica_kg.engine import SLOW_QUERY_SECONDS, Job, QueryPool
+from cica_kg.query import Job, QueryPool
+from cica_kg.query.local import SLOW_QUERY_SECONDS
 from cica_kg.settings import Settings
 from cica_kg.store import current_build
 

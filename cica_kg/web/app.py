@@ -7,8 +7,8 @@ import logging
 from flask import Flask, Response, current_app
 
 from ..canned import compact
-from ..engine import TRUNCATED_HEADER, Engine
 from ..namespaces import PREFIXES
+from ..query import TRUNCATED_HEADER, Engine
 from ..settings import Settings
 from . import errors
 

@@ -13,8 +13,8 @@ from markupsafe import Markup
 
 from .. import canned, errors, formats, ontology_doc, resources, timeline
 from ..describe import DESCRIPTION, Description, describe
-from ..engine import Job
 from ..namespaces import PREFIXES, graph_iri
+from ..query import Job
 from ..search import LABELS_QUERY, SearchIndex
 from .app import get_engine, get_settings
 from .sparql import answer_response, choose_format
@@ -112,7 +112,7 @@ def _resource_page(desc: Description, key: str) -> str:
         catalogue = canned.cached_catalogue(get_settings().queries_dir)
         if "state-profile" in catalogue:
             profile = json.loads(
-                engine.run_canned(catalogue["state-profile"], {"state": code}, "json").body
+                canned.run(engine, catalogue["state-profile"], {"state": code}, "json").body
             )
     return render_template(
         "resource.html", desc=desc, kind=kind, chart=chart, profile=profile, key=key

@@ -68,7 +68,7 @@ def data(name: str, suffix: str) -> Response:
     query = find(name)
     fmt = choose_format(query.form, suffix)
     engine = get_engine()
-    job = engine.canned_job(query, _params(), fmt.name)
+    job = canned.job(engine, query, _params(), fmt.name)
     info = engine.inspect(job.query)
     etag = engine.etag(job, info)
     if etag and matches(etag):  # answered before the query runs
@@ -81,14 +81,14 @@ def show(name: str) -> Response | str:
     query = find(name)
     if request.args.get("format"):
         fmt = choose_format(query.form, request.args["format"])
-        return answer_response(get_engine().run_canned(query, _params(), fmt.name))
+        return answer_response(canned.run(get_engine(), query, _params(), fmt.name))
     params = _params()
     error, result = None, None
     missing = [p.name for p in query.params if p.required and p.name not in params]
     status = 200
     if not missing and query.form in ("SELECT", "ASK"):  # other forms: as data only
         try:
-            answer = get_engine().run_canned(query, params, "json")
+            answer = canned.run(get_engine(), query, params, "json")
             result = json.loads(answer.body)
             result["truncated"] = answer.truncated
         except errors.BadRequest as exc:

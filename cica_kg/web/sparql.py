@@ -6,10 +6,10 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from .. import errors, formats
-from ..engine import TRUNCATED_HEADER, Answer, Job
 from ..namespaces import PREFIXES
+from ..query import TRUNCATED_HEADER, Answer, Job
+from ..query.lexer import ABSOLUTE_IRI
 from ..service_description import describe
-from ..sparql_text import ABSOLUTE_IRI
 from .app import get_engine, get_settings
 
 blueprint = Blueprint("sparql", __name__)

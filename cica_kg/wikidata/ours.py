@@ -8,8 +8,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..engine import Engine, InlinePool
 from ..namespaces import CICA, WD
+from ..query import Engine, InlinePool
 from ..settings import Settings
 from ..sparql_files import query_text
 from .model import CICA_IRI, KIND_ORDER, OurRole, PartialDate, Resource, Row
