@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import build as building
-from . import canned, errors, formats
+from . import canned, currency, errors, formats
 from .cli_common import fail, report_problems, store_options
 from .cli_export import export
 from .cli_wikidata import wikidata
@@ -151,6 +151,8 @@ def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...]
             kind = "SELECT/ASK results" if query.form in ("SELECT", "ASK") else "RDF"
             raise errors.BadRequest(f"--format {fmt} cannot hold {kind} of {query.name}")
         answer = canned.run(engine, query, raw, "json" if fmt == "table" else fmt)
+        day = currency.as_of(query, raw)
+        notices = currency.notices(engine, day) if day is not None else []
     except (errors.CicaError, canned.CatalogueError) as exc:
         fail(f"error: {exc}")
     if fmt == "table":
@@ -159,6 +161,8 @@ def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...]
         click.echo(answer.body.decode("utf-8"), nl=False)
     if answer.truncated:
         click.echo(f"warning: result cut at {answer.rows} rows (max_result_rows)", err=True)
+    for line in notices:  # as-of queries: how current the data are
+        click.echo(line, err=True)
 
 
 def _find_query(settings: Settings, name_or_file: str) -> canned.CannedQuery:

@@ -68,8 +68,9 @@ def test_cli_query_over_the_remote_engine(oxigraph_url: str) -> None:
          "--format", "csv"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()
     assert len(lines) == 2 and ",CHN," in lines[1] + ","
+    assert result.stderr.startswith("data current to ")  # read from the remote engine too
 
 
 def test_wikidata_links_over_the_remote_engine(oxigraph_url: str) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 
+from .. import currency
+from .. import errors as cica_errors
 from ..canned import compact
 from ..namespaces import PREFIXES
 from ..query import TRUNCATED_HEADER, Engine
@@ -34,6 +37,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_template_filter(_local_path(settings), "local_path")
     app.add_template_filter(lambda iri: compact(iri, PREFIXES), "compact")
     app.after_request(_cors)
+    app.after_request(_currency)
+    app.context_processor(lambda: {"data_current_to": _current_to()})
     logging.getLogger("cica_kg").setLevel(logging.INFO)
     return app
 
@@ -62,5 +67,28 @@ def _local_path(settings: Settings):  # type: ignore[no-untyped-def]
 def _cors(response: Response) -> Response:
     """Any origin may read: the data is public and nothing uses cookies."""
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = f"ETag, {TRUNCATED_HEADER}"
+    response.headers["Access-Control-Expose-Headers"] = (
+        f"ETag, {TRUNCATED_HEADER}, {currency.HEADER}, {currency.WARNING_HEADER}"
+    )
+    return response
+
+
+def _current_to() -> dt.date | None:
+    """The data's currency, or None when there is no build to ask (the answer then says
+    why on its own)."""
+    try:
+        return currency.data_current_to(get_engine())
+    except cica_errors.CicaError:
+        return None
+
+
+def _currency(response: Response) -> Response:
+    """Every answer says how current the data are; an answer about a later day (a view
+    puts the day it answers about in g.as_of) warns that later changes may be missing."""
+    current_to = _current_to()
+    if current_to is not None:
+        response.headers[currency.HEADER] = current_to.isoformat()
+    text = currency.warning(current_to, g.get("as_of"))
+    if text and response.status_code < 400:  # errors answer nothing about the day
+        response.headers[currency.WARNING_HEADER] = text
     return response

@@ -7,9 +7,9 @@ import shlex
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
-from .. import canned, errors, formats
+from .. import canned, currency, errors, formats
 from ..canned import CannedQuery
 from ..namespaces import PREFIXES
 from .app import get_engine, get_settings
@@ -66,6 +66,7 @@ def _params() -> dict[str, str]:
 @blueprint.route("/queries/<name>.xml", defaults={"suffix": "xml"})
 def data(name: str, suffix: str) -> Response:
     query = find(name)
+    g.as_of = currency.as_of(query, _params())
     fmt = choose_format(query.form, suffix)
     engine = get_engine()
     job = canned.job(engine, query, _params(), fmt.name)
@@ -79,11 +80,12 @@ def data(name: str, suffix: str) -> Response:
 @blueprint.route("/queries/<name>")
 def show(name: str) -> Response | str:
     query = find(name)
+    g.as_of = currency.as_of(query, _params())
     if request.args.get("format"):
         fmt = choose_format(query.form, request.args["format"])
         return answer_response(canned.run(get_engine(), query, _params(), fmt.name))
     params = _params()
-    error, result = None, None
+    error, result, warning = None, None, None
     missing = [p.name for p in query.params if p.required and p.name not in params]
     status = 200
     if not missing and query.form in ("SELECT", "ASK"):  # other forms: as data only
@@ -91,6 +93,7 @@ def show(name: str) -> Response | str:
             answer = canned.run(get_engine(), query, params, "json")
             result = json.loads(answer.body)
             result["truncated"] = answer.truncated
+            warning = currency.warning(currency.data_current_to(get_engine()), g.as_of)
         except errors.BadRequest as exc:
             error, status = exc.message, exc.status
     # Parameters go in the query string by hand: as url_for() keywords they could collide
@@ -109,6 +112,7 @@ def show(name: str) -> Response | str:
         curl=f"curl {shlex.quote(csv_url)}",
         prefixes=PREFIXES,
         share_url=url_for("queries.show", name=name, _external=True) + query_string,
+        warning=warning,
     )
     return Response(page, status=status, mimetype="text/html")
 
