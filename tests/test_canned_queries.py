@@ -169,7 +169,7 @@ def check_secretariat(e: Engine) -> None:
 
 def check_sources(e: Engine) -> None:
     rows = run(e, "sources")
-    assert len({r["source"] for r in rows}) == 108
+    assert len({r["source"] for r in rows}) == 109
     cited = Counter(local(r["source"]) for r in rows if "fact" in r)
     assert cited["seed-brief-2015"] >= 50 and cited["seed-digwatch"] >= 20
 
@@ -195,6 +195,15 @@ def check_documents(e: Engine) -> None:
     assert len({r["document"] for r in rows}) == 29
     almaty = next(r for r in rows if local(r["document"]) == "almaty-act-2002")
     assert (almaty["date"], local(almaty["meeting"])) == ("2002-06-04", "1")
+
+
+def check_state_year(e: Engine) -> None:
+    rows = run(e, "state-year")  # the full checks are in test_state_year.py
+    assert len(rows) == 40 * len({r["year"] for r in rows})
+    kaz_2014 = next(r for r in rows if r["iso3"] == "KAZ" and r["year"] == "2014")
+    assert (kaz_2014["ccode"], kaz_2014["state"], kaz_2014["cica"]) == ("705", "kzk", "1")
+    narrowed = run(e, "state-year", first="2010", last="2011")
+    assert {r["year"] for r in narrowed} == {"2010", "2011"} and len(narrowed) == 80
 
 
 def check_states(e: Engine) -> None:
@@ -275,7 +284,7 @@ def rdflib_params(query: canned.CannedQuery, params: dict[str, str]) -> dict[str
     return out
 
 
-PORTABILITY_PARAMS = {"date": "2015-06-01", "state": "KAZ"}
+PORTABILITY_PARAMS = {"date": "2015-06-01", "state": "KAZ", "first": "2010", "last": "2014"}
 
 
 @pytest.mark.parametrize("name", sorted(set(CATALOGUE) - FEDERATED))

@@ -32,6 +32,20 @@ PREFIXES = """
 # <https://w3id.org/cica-kg/id/kind/key>; the exact rows expected: focus without the id/
 # base (or a full IRI), and a fragment of the message)
 CASES: dict[str, tuple[str, set[tuple[str, str]]]] = {
+    "cow-code-violation.rq": (
+        """
+        id:state/XXX cica:cowStateNumber 705 .
+        id:state/YYY cica:cowStateAbbreviation "KZK" .
+        """,
+        {
+            ("state/XXX", "shares the COW code 705 with <https://w3id.org/cica-kg/id/state/KAZ>"),
+            ("state/KAZ", "shares the COW code 705 with <https://w3id.org/cica-kg/id/state/XXX>"),
+            ("state/YYY", "shares the COW code KZK with <https://w3id.org/cica-kg/id/state/KAZ>"),
+            ("state/KAZ", "shares the COW code KZK with <https://w3id.org/cica-kg/id/state/YYY>"),
+            ("state/XXX", "has the COW state number 705 but no COW abbreviation"),
+            ("state/YYY", "has the COW abbreviation KZK but no COW state number"),
+        },
+    ),
     "dangling-reference-violation.rq": (
         "id:membership/KAZ dcterms:source id:source/nowhere .",
         {("source/nowhere", "is referenced by <https://w3id.org/cica-kg/id/membership/KAZ>")},

@@ -46,6 +46,8 @@ def test_state_page_has_label_wikidata_sources_and_timeline(server: Server) -> N
     assert sources and sources.group(1).count("<li>") >= 3
     assert "<svg" in r.text and 'class="chair"' in r.text
     assert "Roles over time" in r.text
+    assert re.search(r'cowStateNumber">COW state number</dt>\s*<dd>705</dd>', r.text)
+    assert re.search(r'cowStateAbbreviation">COW state abbreviation</dt>\s*<dd>KZK</dd>', r.text)
 
 
 @pytest.mark.parametrize(
