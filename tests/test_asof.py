@@ -9,13 +9,13 @@ import datetime as dt
 
 import pyoxigraph as ox
 import pytest
-from cica_kg.sparql_text import substitute
 from click.testing import CliRunner
 from conftest import Server
 
 from cica_kg import canned, resources
 from cica_kg.cli import cli
 from cica_kg.namespaces import PREFIXES
+from cica_kg.query.lexer import substitute
 from cica_kg.settings import Settings
 
 CATALOGUE = canned.load_catalogue(resources.queries_dir())

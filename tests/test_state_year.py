@@ -22,7 +22,7 @@ from conftest import FIXTURES, REPO, Server, oxigraph_server, select
 from cica_kg import build as building
 from cica_kg import canned, resources
 from cica_kg.cli import cli
-from cica_kg.engine import Engine, InlinePool
+from cica_kg.query import Engine, InlinePool
 from cica_kg.settings import Settings
 
 CATALOGUE = canned.load_catalogue(resources.queries_dir())
@@ -37,7 +37,7 @@ def engine(built_settings: Settings) -> Engine:
 
 
 def run(engine: Engine, name: str = "state-year", **params: str) -> Rows:
-    doc = json.loads(engine.run_canned(CATALOGUE[name], params, "json").body)
+    doc = json.loads(canned.run(engine, CATALOGUE[name], params, "json").body)
     return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
 
 
@@ -100,7 +100,7 @@ def test_cow_numbers_are_integers_from_the_cow_list(store: ox.Store) -> None:
 
 
 def test_columns_are_in_the_cow_order(engine: Engine) -> None:
-    doc = json.loads(engine.run_canned(QUERY, {}, "json").body)
+    doc = json.loads(canned.run(engine, QUERY, {}, "json").body)
     assert doc["head"]["vars"] == COLUMNS
 
 
