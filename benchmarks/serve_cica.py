@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cica_kg.server import serve
 from cica_kg.settings import Settings
+from cica_kg.web.server import serve
 
 
 def main() -> None:

@@ -90,7 +90,7 @@ def serve(
     query_timeout: float | None,
 ) -> None:
     """Serve the graph over HTTP (building the store first if it is missing or stale)."""
-    from .server import serve as run_server
+    from .web.server import serve as run_server
 
     settings = settings.replace(
         host=host, port=port, workers=workers, threads=threads, query_timeout=query_timeout

@@ -147,7 +147,7 @@ def void_triples(
 ) -> list[ox.Triple]:
     """The VoID + DCAT description of the dataset and its dumps (sorted, no blank nodes).
     `built_at` None (a remote engine's data: no build date known) states no date."""
-    from ..service_description import W3C_FORMAT  # it imports build: not at a worker start
+    from ..browse.service_description import W3C_FORMAT  # it imports store: not at a worker start
 
     a = _n("rdf", "type")
     ds = ox.NamedNode(DATASET_IRI)

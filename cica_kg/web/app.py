@@ -1,19 +1,27 @@
-"""The Flask app factory."""
+"""The Flask app factory: the blueprints, the navigation, the error handlers, CORS."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, g
 
 from .. import currency
 from .. import errors as cica_errors
 from ..canned import compact
-from ..namespaces import PREFIXES
+from ..namespaces import iris
 from ..query import TRUNCATED_HEADER, Engine
 from ..settings import Settings
-from . import errors
+from . import browse, dumps, errors, queries, sparql
+from .context import get_engine
+
+# The site's navigation, in order, after the SPARQL editor: (endpoint, label).
+NAV: tuple[tuple[str, str], ...] = (
+    ("queries.index", "Canned queries"),
+    ("dumps.index", "Dumps"),
+    ("dumps.void", "VoID"),
+)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -25,17 +33,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    # Import order is navigation order (each blueprint adds its links).
-    from . import pages, queries, sparql  # isort: skip
-    from . import dumps  # isort: skip
-
-    app.register_blueprint(sparql.blueprint)
-    app.register_blueprint(pages.blueprint)
-    app.register_blueprint(queries.blueprint)
-    app.register_blueprint(dumps.blueprint)
+    for module in (sparql, browse, queries, dumps):
+        app.register_blueprint(module.blueprint)
     errors.install(app)
+    app.context_processor(lambda: {"nav_links": list(NAV)})
     app.add_template_filter(_local_path(settings), "local_path")
-    app.add_template_filter(lambda iri: compact(iri, PREFIXES), "compact")
+    prefixes = iris(settings.base_iri).prefixes
+    app.add_template_filter(lambda iri: compact(iri, prefixes), "compact")
     app.after_request(_cors)
     app.after_request(_currency)
     app.context_processor(lambda: {"data_current_to": _current_to()})
@@ -43,22 +47,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def get_settings() -> Settings:
-    settings: Settings = current_app.config["CICA_SETTINGS"]
-    return settings
-
-
-def get_engine() -> Engine:
-    engine: Engine = current_app.config["CICA_ENGINE"]
-    return engine
-
-
 def _local_path(settings: Settings):  # type: ignore[no-untyped-def]
     """A filter mapping the graph's IRIs to this server's pages (/id/…, /ontology)."""
+    base = iris(settings.base_iri).base
 
     def local_path(iri: str) -> str:
-        if iri.startswith(settings.base_iri):
-            return "/" + iri[len(settings.base_iri) :]
+        if iri.startswith(base):
+            return "/" + iri[len(base) :]
         return iri
 
     return local_path

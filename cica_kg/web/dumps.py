@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,10 @@ from ..export.files import (
     read_checksums,
 )
 from ..export.void import VOID_PREFIXES
-from .app import get_settings
-from .pages import NAV_LINKS
-from .sparql import cache_headers, matches, not_modified
+from .context import get_settings
+from .responses import cache_headers, choose_format, json_response, matches, not_modified
 
 blueprint = Blueprint("dumps", __name__)
-NAV_LINKS.append(("dumps.index", "Dumps"))
-NAV_LINKS.append(("dumps.void", "VoID"))
 
 NO_DUMPS = "no dumps exported yet; run cica-kg export"
 SUMS_TYPE = "text/plain; charset=utf-8"
@@ -134,7 +130,7 @@ def index() -> Response | str:
         }
         if not files:
             body["message"] = NO_DUMPS
-        return Response(json.dumps(body, indent=1), mimetype="application/json")
+        return json_response(body)
     return render_template(
         "dumps.html",
         files=files,
@@ -187,16 +183,7 @@ def void() -> Response:
     digest = read_checksums(directory).get(VOID_FILE)
     if digest is None or not path.is_file():
         raise errors.NotFound(NO_DUMPS)
-    offered = list(formats.GRAPH_FORMATS)
-    try:
-        if request.args.get("format"):
-            fmt = formats.by_name(request.args["format"], offered)
-        else:
-            fmt = formats.negotiate(request.headers.get("Accept"), offered)
-    except formats.UnknownFormatError as exc:
-        raise errors.BadRequest(str(exc)) from None
-    except formats.NotAcceptableError as exc:
-        raise errors.NotAcceptable(str(exc)) from None
+    fmt = choose_format(None, request.args.get("format"), list(formats.GRAPH_FORMATS))
     etag = f'"{digest}-{fmt.name}"'
     if matches(etag):
         return not_modified(etag)

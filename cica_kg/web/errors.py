@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import CicaError
@@ -22,9 +22,7 @@ def error_response(status: int, title: str, message: str, headers: dict[str, str
         body = json.dumps({"error": {"status": status, "title": title, "message": message}})
         mimetype = "application/json"
     elif kind == "html":
-        from .pages import render_error  # pages import this module
-
-        body = render_error(status, title, message)
+        body = render_template("error.html", status=status, title=title, message=message)
         mimetype = "text/html"
     else:
         body = f"{status} {title}: {message}\n"

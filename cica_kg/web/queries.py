@@ -11,13 +11,10 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 
 from .. import canned, currency, errors, formats
 from ..canned import CannedQuery
-from ..namespaces import PREFIXES
-from .app import get_engine, get_settings
-from .pages import NAV_LINKS
-from .sparql import answer_response, choose_format, matches, not_modified
+from .context import get_engine, get_iris, get_settings
+from .responses import answer_response, choose_format, json_response, matches, not_modified
 
 blueprint = Blueprint("queries", __name__)
-NAV_LINKS.append(("queries.index", "Canned queries"))
 
 
 def catalogue() -> dict[str, CannedQuery]:
@@ -36,22 +33,18 @@ def find(name: str) -> CannedQuery:
 def index() -> Response | str:
     queries = list(catalogue().values())
     if request.path.endswith(".json"):
-        return Response(
-            json.dumps(
-                [
-                    {
-                        "name": q.name,
-                        "title": q.title,
-                        "description": q.description,
-                        "tags": list(q.tags),
-                        "parameters": [p.__dict__ for p in q.params],
-                        "url": url_for("queries.show", name=q.name, _external=True),
-                    }
-                    for q in queries
-                ],
-                indent=1,
-            ),
-            mimetype="application/json",
+        return json_response(
+            [
+                {
+                    "name": q.name,
+                    "title": q.title,
+                    "description": q.description,
+                    "tags": list(q.tags),
+                    "parameters": [p.__dict__ for p in q.params],
+                    "url": url_for("queries.show", name=q.name, _external=True),
+                }
+                for q in queries
+            ]
         )
     return render_template("queries.html", queries=queries)
 
@@ -110,7 +103,7 @@ def show(name: str) -> Response | str:
         json_url=url_for("queries.data", name=name, suffix="json") + query_string,
         csv_url=url_for("queries.data", name=name, suffix="csv") + query_string,
         curl=f"curl {shlex.quote(csv_url)}",
-        prefixes=PREFIXES,
+        prefixes=get_iris().prefixes,
         share_url=url_for("queries.show", name=name, _external=True) + query_string,
         warning=warning,
     )
@@ -123,7 +116,7 @@ def examples() -> Response:
     fmt = choose_format("CONSTRUCT", request.args.get("format"), list(formats.GRAPH_FORMATS))
     endpoint = url_for("sparql.endpoint", _external=True)
     triples = canned.examples_rdf(catalogue(), endpoint)
-    prefixes = {k: PREFIXES[k] for k in ("rdfs", "schema", "sh")}
+    prefixes = {k: get_iris().prefixes[k] for k in ("rdfs", "schema", "sh")}
     assert fmt.rdf is not None
     body = ox.serialize(triples, format=fmt.rdf, prefixes=prefixes) or b""
     return Response(body, content_type=fmt.content_type)

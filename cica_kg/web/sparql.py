@@ -6,11 +6,13 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from .. import errors, formats
+from ..browse.service_description import describe
 from ..namespaces import PREFIXES
-from ..query import TRUNCATED_HEADER, Answer, Job
+from ..query import Job
 from ..query.lexer import ABSOLUTE_IRI
-from ..service_description import describe
-from .app import get_engine, get_settings
+from .context import get_engine, get_settings
+from .editor import editor_page
+from .responses import answer_response, cache_headers, choose_format, matches, not_modified
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -93,54 +95,10 @@ def graph_iris(params, name: str) -> tuple[str, ...]:  # type: ignore[no-untyped
     return values
 
 
-def choose_format(
-    form: str | None, format_param: str | None, offered: list[formats.Format] | None = None
-) -> formats.Format:
-    """The format asked by `format=` or Accept, among those offered for the query form."""
-    offered = offered or formats.offered_for(form)
-    try:
-        if format_param:
-            return formats.by_name(format_param, offered)
-        return formats.negotiate(request.headers.get("Accept"), offered)
-    except formats.UnknownFormatError as exc:
-        raise errors.BadRequest(str(exc)) from None
-    except formats.NotAcceptableError as exc:
-        raise errors.NotAcceptable(str(exc)) from None
-
-
-def matches(etag: str) -> bool:
-    """If-None-Match names this (quoted) ETag; weak comparison, as RFC 9110 asks."""
-    return request.if_none_match.contains_weak(etag.strip('"'))
-
-
-def cache_headers(response: Response, etag: str) -> Response:
-    """ETag and max-age for answers from the build; no-store for federated answers."""
-    response.headers["Vary"] = "Accept"
-    if not etag:
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = f"public, max-age={get_settings().cache_max_age}"
-    return response
-
-
-def not_modified(etag: str) -> Response:
-    return cache_headers(Response(status=304), etag)
-
-
-def answer_response(answer: Answer) -> Response:
-    response = Response(answer.body, content_type=answer.media_type)
-    if answer.truncated:
-        response.headers[TRUNCATED_HEADER] = f"rows cut at {answer.rows} (max_result_rows)"
-    return cache_headers(response, answer.etag)
-
-
 def service_description() -> Response:
     """The service description in the RDF format asked for; browsers get the query editor."""
     offered = list(formats.GRAPH_FORMATS)
     if formats.prefers_html(request.headers.get("Accept"), offered):
-        from .pages import editor_page
-
         return editor_page()
     fmt = choose_format("CONSTRUCT", request.args.get("format"), offered)
     engine = get_engine()

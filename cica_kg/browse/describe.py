@@ -7,55 +7,22 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..namespaces import Iris
+from ..sparql_files import query_text
+
 Rows = list[dict[str, dict[str, str]]]
 Select = Callable[..., Rows]
 
-OUTGOING = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?resource ?p ?o ?pLabel ?oLabel WHERE {
-  ?resource ?p ?o .
-  OPTIONAL { ?p rdfs:label ?pl . FILTER(LANGMATCHES(LANG(?pl), "en")) }
-  OPTIONAL { ?o rdfs:label ?ol . FILTER(LANGMATCHES(LANG(?ol), "en")) }
-  BIND(COALESCE(?pl, "") AS ?pLabel)
-  BIND(COALESCE(?ol, "") AS ?oLabel)
-} ORDER BY ?p ?o
-"""
 
-INCOMING = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?resource ?s ?p ?sLabel ?pLabel WHERE {
-  ?s ?p ?resource .
-  OPTIONAL { ?s rdfs:label ?sl . FILTER(LANGMATCHES(LANG(?sl), "en")) }
-  OPTIONAL { ?p rdfs:label ?pl . FILTER(LANGMATCHES(LANG(?pl), "en")) }
-  BIND(COALESCE(?sl, "") AS ?sLabel)
-  BIND(COALESCE(?pl, "") AS ?pLabel)
-} ORDER BY ?p ?s
-"""
+def _query(name: str, iris: Iris) -> str:
+    return iris.rebase(query_text(__package__ or "cica_kg.browse", name))
 
-# The sources of the resource's own statements and of the roles it holds.
-SOURCES = """
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema: <https://schema.org/>
-SELECT DISTINCT ?resource ?source ?title ?url WHERE {
-  { ?resource dcterms:source ?source } UNION { ?role org:member ?resource ; dcterms:source ?source }
-  ?source rdfs:label ?title .
-  OPTIONAL { ?source schema:url ?url }
-} ORDER BY ?title
-"""
 
-GRAPHS = "SELECT DISTINCT ?resource ?g WHERE { GRAPH ?g { ?resource ?p ?o } } ORDER BY ?g"
+def description_query(iris: Iris) -> str:
+    """The CONSTRUCT that answers RDF clients about ?resource: its statements and the roles
+    it holds. Its text is part of the answer's ETag: keep the file byte-stable."""
+    return _query("describe-resource.rq", iris)
 
-DESCRIPTION = """
-PREFIX org: <http://www.w3.org/ns/org#>
-CONSTRUCT { ?resource ?p ?o . ?role ?rp ?ro . }
-WHERE {
-  { ?resource ?p ?o }
-  UNION
-  { ?role org:member ?resource ; ?rp ?ro }
-}
-"""
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -93,11 +60,11 @@ def _group(rows: Rows, key: str, label: str, value: str, value_label: str):  # t
     return [(p, lab, vals) for p, (lab, vals) in groups.items()]
 
 
-def describe(select: Select, iri: str) -> Description:
+def describe(select: Select, iri: str, iris: Iris) -> Description:
     """Everything a page about `iri` shows; `select(query, resource=term)` runs a query."""
     node = ox.NamedNode(iri)
     desc = Description(iri)
-    outgoing = select(OUTGOING, resource=node)
+    outgoing = select(_query("describe-outgoing.rq", iris), resource=node)
     for p, label, values in _group(outgoing, "p", "pLabel", "o", "oLabel"):
         if p == RDF_TYPE:
             desc.types = values
@@ -109,14 +76,18 @@ def describe(select: Select, iri: str) -> Description:
             desc.properties.append((p, label, values))
         else:
             desc.properties.append((p, label, values))
-    desc.incoming = _group(select(INCOMING, resource=node), "p", "pLabel", "s", "sLabel")
+    desc.incoming = _group(
+        select(_query("describe-incoming.rq", iris), resource=node), "p", "pLabel", "s", "sLabel"
+    )
     desc.sources = [
         {
             "iri": r["source"]["value"],
             "title": r["title"]["value"],
             "url": r.get("url", {}).get("value", ""),
         }
-        for r in select(SOURCES, resource=node)
+        for r in select(_query("describe-sources.rq", iris), resource=node)
     ]
-    desc.graphs = [r["g"]["value"] for r in select(GRAPHS, resource=node)]
+    desc.graphs = [
+        r["g"]["value"] for r in select(_query("describe-graphs.rq", iris), resource=node)
+    ]
     return desc

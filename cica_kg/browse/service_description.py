@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from .formats import ALL_FORMATS
-from .store import BuildInfo
+from ..formats import ALL_FORMATS
+from ..store import BuildInfo
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"

@@ -5,36 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..namespaces import Iris
+from ..sparql_files import query_text
+
 Rows = list[dict[str, dict[str, str]]]
 
-HEADER = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?title ?description ?version ?versionIRI ?license ?modified WHERE {
-  GRAPH <https://w3id.org/cica-kg/graph/cica> {
-    <https://w3id.org/cica-kg/ontology> dcterms:title ?title ;
-        dcterms:description ?description ; owl:versionInfo ?version ; owl:versionIRI ?versionIRI .
-    OPTIONAL { <https://w3id.org/cica-kg/ontology> dcterms:license ?license }
-    OPTIONAL { <https://w3id.org/cica-kg/ontology> dcterms:modified ?modified }
-  }
-}
-"""
 
-TERMS = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?term ?kind ?label ?definition ?related ?relation WHERE {
-  GRAPH <https://w3id.org/cica-kg/graph/cica> {
-    ?term rdfs:isDefinedBy <https://w3id.org/cica-kg/ontology> ; a ?kind ; rdfs:label ?label .
-    OPTIONAL { ?term skos:definition ?definition }
-    OPTIONAL {
-      VALUES ?relation { rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:inverseOf }
-      ?term ?relation ?related
-    }
-  }
-} ORDER BY ?kind ?label
-"""
+def _query(name: str, iris: Iris) -> str:
+    return iris.rebase(query_text(__package__ or "cica_kg.browse", name))
+
 
 KINDS = {
     "http://www.w3.org/2002/07/owl#Class": "Classes",
@@ -69,12 +48,13 @@ class OntologyDoc:
     reused: list[str]  # namespaces of the vocabularies it builds on
 
 
-def document(select: Callable[..., Rows]) -> OntologyDoc:
-    rows = select(HEADER)
+def document(select: Callable[..., Rows], iris: Iris) -> OntologyDoc:
+    """The ontology's header and terms, read from its graph (Iris.graph_iri("cica"))."""
+    rows = select(_query("ontology-header.rq", iris))
     header = {k: v["value"] for k, v in rows[0].items()} if rows else {}
     sections: dict[str, dict[str, Term]] = {}
     reused: set[str] = set()
-    for r in select(TERMS):
+    for r in select(_query("ontology-terms.rq", iris)):
         kind = r["kind"]["value"]
         title = KINDS.get(kind, "Individuals")
         if kind not in KINDS and kind.startswith("http://www.w3.org/2002/07/owl#"):
@@ -93,7 +73,7 @@ def document(select: Callable[..., Rows]) -> OntologyDoc:
             value = r["related"]["value"]
             if value not in term.relations.setdefault(name, []):
                 term.relations[name].append(value)
-            if not value.startswith("https://w3id.org/cica-kg/"):
+            if not value.startswith(iris.base):
                 reused.add(
                     value.rsplit("#", 1)[0] + "#" if "#" in value else value.rsplit("/", 1)[0] + "/"
                 )

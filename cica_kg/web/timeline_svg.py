@@ -1,88 +1,14 @@
-"""The membership timeline, drawn as SVG on the server: one bar per state (observer period
+"""The membership timeline drawn as SVG on the server: one bar per state (observer period
 and membership period), chair terms marked on the bars, summits as vertical markers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-ROLES_QUERY = """
-PREFIX cica: <https://w3id.org/cica-kg/ontology#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema: <https://schema.org/>
-SELECT ?state ?label ?iso3 ?role ?start ?end ?uncertain WHERE {
-  ?m org:organization <https://w3id.org/cica-kg/id/organization/CICA> ;
-     org:role ?role ; org:member ?state ; schema:startDate ?start .
-  VALUES ?role { cica:memberRole cica:observerRole cica:chairRole }
-  ?state a cica:State ; rdfs:label ?label ; cica:iso3166Alpha3 ?iso3 .
-  OPTIONAL { ?m schema:endDate ?end }
-  OPTIONAL { ?m cica:uncertain ?uncertain }
-}
-"""
+from ..browse.timeline import Marker, Period
 
-SUMMITS_QUERY = """
-PREFIX cica: <https://w3id.org/cica-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema: <https://schema.org/>
-SELECT ?summit ?label ?ordinal ?start ?status WHERE {
-  ?summit a cica:Summit ; rdfs:label ?label ; cica:ordinal ?ordinal ;
-          schema:startDate ?start ; cica:eventStatus ?status .
-}
-"""
-
-CICA = "https://w3id.org/cica-kg/ontology#"
 COLORS = {"member": "#1f6fb2", "observer": "#9cc3e6", "chair": "#d9822b"}
-
-
-@dataclass(frozen=True)
-class Period:
-    state: str
-    label: str
-    iso3: str
-    role: str  # member, observer, chair
-    start: dt.date
-    end: dt.date | None
-    uncertain: bool
-
-
-@dataclass(frozen=True)
-class Marker:
-    label: str
-    ordinal: int
-    date: dt.date
-    planned: bool
-
-
-def periods(rows: list[dict[str, dict[str, str]]]) -> list[Period]:
-    out = []
-    for r in rows:
-        role = r["role"]["value"].removeprefix(CICA).removesuffix("Role")
-        out.append(
-            Period(
-                state=r["state"]["value"],
-                label=r["label"]["value"],
-                iso3=r["iso3"]["value"],
-                role=role,
-                start=dt.date.fromisoformat(r["start"]["value"]),
-                end=dt.date.fromisoformat(r["end"]["value"]) if "end" in r else None,
-                uncertain=r.get("uncertain", {}).get("value") == "true",
-            )
-        )
-    return out
-
-
-def markers(rows: list[dict[str, dict[str, str]]]) -> list[Marker]:
-    return [
-        Marker(
-            r["label"]["value"],
-            int(r["ordinal"]["value"]),
-            dt.date.fromisoformat(r["start"]["value"]),
-            r["status"]["value"].endswith("#planned"),
-        )
-        for r in rows
-    ]
 
 
 def svg(

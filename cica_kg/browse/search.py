@@ -7,16 +7,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-LABELS_QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?resource ?label ?name WHERE {
-  ?resource rdfs:label ?label .
-  FILTER(STRSTARTS(STR(?resource), "https://w3id.org/cica-kg/id/"))
-  FILTER(LANGMATCHES(LANG(?label), "en"))
-  { ?resource rdfs:label ?name } UNION { ?resource skos:altLabel ?name }
-}
-"""
+from ..namespaces import Iris
+from ..sparql_files import query_text
+
+
+def labels_query(iris: Iris) -> str:
+    """The (resource, English label, name) rows the index is built from."""
+    return iris.rebase(query_text(__package__ or "cica_kg.browse", "search-labels.rq"))
+
 
 # Kinds shown first when scores tie: what people look for most.
 KIND_RANK = {"state": 0, "organization": 1, "summit": 2, "ministerial": 2, "city": 3}
@@ -48,8 +46,10 @@ class Entry:
 
 
 class SearchIndex:
-    def __init__(self, rows: list[tuple[str, str, str]]):
-        """rows: (resource IRI, English label, a name of it)."""
+    def __init__(self, rows: list[tuple[str, str, str]], id_base: str):
+        """rows: (resource IRI, English label, a name of it); `id_base` (Iris.id) precedes
+        the kind segment of the IRIs."""
+        self.id_base = id_base
         self.entries = [Entry(iri, label, name, normalize(name)) for iri, label, name in rows]
 
     def search(self, query: str, limit: int = 50) -> list[Hit]:
@@ -60,7 +60,7 @@ class SearchIndex:
         for e in self.entries:
             score = _score(q, e.key)
             if score and (e.iri not in best or score > best[e.iri].score):
-                kind = e.iri.split("/id/", 1)[-1].split("/", 1)[0]
+                kind = e.iri.removeprefix(self.id_base).split("/", 1)[0]
                 best[e.iri] = Hit(e.iri, e.label, e.name, kind, score)
         hits = sorted(
             best.values(), key=lambda h: (-h.score, KIND_RANK.get(h.kind, 9), h.label.casefold())
