@@ -1,4 +1,5 @@
-"""`cica-kg export`: write the RDF dumps, void.ttl and SHA256SUMS of the published build."""
+"""`cica-kg export`: write the RDF dumps, the state-year panel, void.ttl and SHA256SUMS of the
+published build."""
 
 from __future__ import annotations
 
@@ -45,10 +46,11 @@ def export(
     settings: Settings, out: Path | None, base_url: str | None, jobs: int | None, timeout: float
 ) -> None:
     """Write the graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD and RDF/XML (each also
-    gzipped), a VoID + DCAT description (void.ttl) and SHA256SUMS. Output is sorted and
+    gzipped), the state-year panel as CSV (cica-kg-state-year.csv: the canned query
+    state-year), a VoID + DCAT description (void.ttl) and SHA256SUMS. Output is sorted and
     byte-identical for the same build. With --engine, the graphs are read from that SPARQL
     1.1 endpoint instead of the store (its named graphs, or its default graph when it has
-    none)."""
+    none), and the panel is its answer to state-year."""
     out_dir = out or settings.dumps_path
     base = base_url or settings.public_url or settings.base_iri
     try:

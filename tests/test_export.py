@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import http.client
+import io
 import json
 import os
 import shutil
@@ -23,10 +25,13 @@ from conftest import free_port, oxigraph_server, select
 from standin import Recorded, Reply, StandIn
 
 from cica_kg import build as building
+from cica_kg.cli import cli
 from cica_kg.cli_export import export as export_command
 from cica_kg.export import RemoteExportError, export
 from cica_kg.export.files import (
     DUMP_FORMATS,
+    PANEL_FILE,
+    PANEL_TITLE,
     SUMS_FILE,
     VOID_FILE,
     dump_name,
@@ -39,6 +44,9 @@ from cica_kg.settings import Settings
 from cica_kg.store import current_build, open_current
 
 VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
 DCAT = "http://www.w3.org/ns/dcat#"
 SPDX = "http://spdx.org/rdf/terms#"
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -166,7 +174,7 @@ def sparql_count(built_settings: Settings, query: str) -> int:
 
 def test_export_writes_every_file(exported: Path) -> None:
     expected = {f"cica-kg.{ext}" for ext in ("ttl", "nt", "nq", "trig", "jsonld", "rdf")}
-    expected |= {name + ".gz" for name in expected} | {VOID_FILE, SUMS_FILE}
+    expected |= {name + ".gz" for name in expected} | {PANEL_FILE, VOID_FILE, SUMS_FILE}
     present = {p.name for p in exported.iterdir() if not p.name.startswith(".")}
     assert present == expected
     assert set(file_names()) == expected - {SUMS_FILE}
@@ -276,6 +284,65 @@ def test_export_refuses_without_a_build(tmp_path: Path) -> None:
     with pytest.raises(NoBuildError):
         export(tmp_path / "no-store", tmp_path / "out")
     assert not (tmp_path / "out" / SUMS_FILE).exists()
+
+
+# ---------------------------------------------------------------------------------------
+#   The state-year panel
+# ---------------------------------------------------------------------------------------
+
+PANEL_HEADER = b"ccode,year,state,cica,iso3,label,uncertain,first,last\r\n"
+
+
+def test_panel_is_the_canned_query_as_csv(exported: Path, built_settings: Settings) -> None:
+    """The same bytes as `cica-kg query state-year --format csv`: every state and year."""
+    args = ["query", "state-year", "--format", "csv", "--store", str(built_settings.store)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    panel = (exported / PANEL_FILE).read_bytes()
+    assert panel == result.stdout_bytes
+    assert panel.startswith(PANEL_HEADER)
+    rows = list(csv.DictReader(io.StringIO(panel.decode("utf-8"))))
+    years = {int(row["year"]) for row in rows}
+    assert min(years) == 1999 and len(rows) == 40 * len(years)
+    assert {row["first"] + row["last"] for row in rows} == {""}  # no parameter given
+    kazakhstan = [row["cica"] for row in rows if row["iso3"] == "KAZ"]
+    assert kazakhstan == ["1"] * len(years)  # a founder, a member every year
+
+
+def test_void_describes_the_panel(exported: Path) -> None:
+    # Parsed, not loaded into a store (which would read xsd:nonNegativeInteger as integer).
+    void = list(ox.parse(path=str(exported / VOID_FILE), format=ox.RdfFormat.TURTLE))
+    dist = f"{DATASET}#state-year-csv"
+    standard = f"{DATASET}#cow-igo-state-year-format3"
+    data = (exported / PANEL_FILE).read_bytes()
+
+    def about(subject: str) -> set[tuple[str, str]]:
+        return {(q.predicate.value, str(q.object)) for q in void if q.subject.value == subject}
+
+    xsd, rdf_type = "http://www.w3.org/2001/XMLSchema#", RDF_TYPE
+    described = about(dist)
+    description = next(o for p, o in described if p == DCTERMS + "description")
+    assert "state_year_format3" in description and "31 December" in description
+    assert described - {(DCTERMS + "description", description)} == {
+        (rdf_type, f"<{DCAT}Distribution>"),
+        (DCTERMS + "title", f'"CICA-KG: {PANEL_TITLE}"@en'),
+        (DCTERMS + "license", "<https://creativecommons.org/licenses/by/4.0/>"),
+        (DCTERMS + "format", "<http://www.w3.org/ns/formats/SPARQL_Results_CSV>"),
+        (DCTERMS + "conformsTo", f"<{standard}>"),
+        (DCAT + "downloadURL", f"<{BASE_URL}dumps/{PANEL_FILE}>"),
+        (DCAT + "mediaType", "<https://www.iana.org/assignments/media-types/text/csv>"),
+        (DCAT + "byteSize", f'"{len(data)}"^^<{xsd}nonNegativeInteger>'),
+        (SPDX + "checksum", f"<{dist}-checksum>"),
+    }
+    assert about(f"{dist}-checksum") == {
+        (rdf_type, f"<{SPDX}Checksum>"),
+        (SPDX + "algorithm", f"<{SPDX}checksumAlgorithm_sha256>"),
+        (SPDX + "checksumValue", f'"{hashlib.sha256(data).hexdigest()}"^^<{xsd}hexBinary>'),
+    }
+    assert (rdf_type, f"<{DCTERMS}Standard>") in about(standard)
+    assert (RDFS_SEE_ALSO, "<https://doi.org/10.1177/0022343319881175>") in about(standard)
+    assert (DCAT + "distribution", f"<{dist}>") in about(DATASET)
+    assert (VOID + "dataDump", f"<{BASE_URL}dumps/{PANEL_FILE}>") not in about(DATASET)  # not RDF
 
 
 # ---------------------------------------------------------------------------------------
@@ -409,15 +476,14 @@ def test_void_distributions_match_the_files(exported: Path) -> None:
         assert row["sum"].value == hashlib.sha256(data).hexdigest()
         assert row["alg"].value == SPDX + "checksumAlgorithm_sha256"
         fmt, _ = file_format(name)
-        assert fmt is not None
-        assert row["type"].value.endswith("/" + fmt.media_type)
+        media_type = "text/csv" if name == PANEL_FILE else fmt and fmt.media_type
+        assert row["type"].value == "https://www.iana.org/assignments/media-types/" + media_type
 
 
 # ---------------------------------------------------------------------------------------
 #   Over a remote SPARQL 1.1 engine
 # ---------------------------------------------------------------------------------------
 
-DCTERMS = "http://purl.org/dc/terms/"
 OWL_VERSION = "http://www.w3.org/2002/07/owl#versionInfo"
 EX = "http://example.org/"
 
@@ -430,6 +496,8 @@ def test_remote_export_is_byte_identical(remote_exported: tuple[Path, str], expo
     for name in file_names():
         if name != VOID_FILE:
             assert (out / name).read_bytes() == (exported / name).read_bytes(), name
+    assert PANEL_FILE in file_names()  # the panel too: the engine's answer to state-year
+    assert (out / PANEL_FILE).read_bytes().count(b"\n") > 1000
     version = "remote-" + hashlib.sha256((out / "cica-kg.nq").read_bytes()).hexdigest()[:16]
     assert f"as {version}:" in output and "triples" in output
     remote, local = void_store(out / VOID_FILE), void_store(exported / VOID_FILE)
@@ -475,6 +543,7 @@ def test_remote_export_of_an_engine_without_named_graphs(tmp_path: Path) -> None
         f"_:c14n0 <{EX}p> <{EX}a> .",
     ]
     assert (out / "cica-kg.nq").read_text(encoding="utf-8").splitlines() == nt
+    assert (out / PANEL_FILE).read_bytes() == PANEL_HEADER  # no CICA here: no row
     assert result.stats.triples == result.stats.quads == 4 and result.stats.graphs == []
     assert result.stats.class_partitions == [(EX + "C", 1)]
     assert (result.stats.distinct_subjects, result.stats.distinct_objects) == (3, 4)
@@ -488,11 +557,16 @@ def sparql_json(variables: list[str], rows: list[dict[str, str]]) -> bytes:
     return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
 
 
-def stand_in_engine(counts: dict[str, int], answers: dict[str, bytes], media_type: str) -> StandIn:
-    """An engine that lists `counts` as its named graphs and answers a graph's CONSTRUCT
-    with `answers[graph]` as `media_type`."""
+def stand_in_engine(
+    counts: dict[str, int], answers: dict[str, bytes], media_type: str, panel: Reply | None = None
+) -> StandIn:
+    """An engine that lists `counts` as its named graphs, answers a graph's CONSTRUCT
+    with `answers[graph]` as `media_type`, and the state-year query with `panel` (default:
+    no row)."""
 
     def handler(request: Recorded) -> Reply:
+        if "cica:dataCurrentTo" in request.query:  # the canned query state-year
+            return panel or Reply(body=sparql_json(["ccode", "year"], []))
         if "GROUP BY ?g" in request.query:
             rows = [{"g": g, "n": str(n)} for g, n in counts.items()]
             return Reply(body=sparql_json(["g", "n"], rows))
@@ -527,6 +601,12 @@ def test_remote_export_reads_turtle_and_refuses_a_graph_cut_short(tmp_path: Path
     assert not (tmp_path / "cut" / SUMS_FILE).exists()
     assert not list((tmp_path / "cut").glob("cica-kg.*"))
     assert worker_processes() == []  # stopped and reaped
+    refused = Reply(status=500, body=b"out of memory", content_type="text/plain")
+    with stand_in_engine({graph: 3}, {graph: turtle}, "text/turtle", refused) as engine:
+        with pytest.raises(RemoteExportError, match=f"{PANEL_FILE}: .*HTTP 500: out of memory"):
+            export(None, tmp_path / "no-panel", engine=engine.url, jobs=1)
+    assert not (tmp_path / "no-panel" / SUMS_FILE).exists()  # nothing published
+    assert not list((tmp_path / "no-panel").glob("cica-kg*"))
 
 
 def worker_processes() -> list[int]:
@@ -613,6 +693,10 @@ def test_dumps_index_json_lists_every_file(client, exported: Path) -> None:  # t
         assert entry["sha256"] == sums[entry["name"]]
         assert entry["url"].endswith("/dumps/" + entry["name"])
     assert body["build_id"] and body["modified"]
+    (panel,) = [entry for entry in body["files"] if entry["name"] == PANEL_FILE]
+    assert (panel["media_type"], panel["format"], panel["compressed"]) == (
+        "text/csv", PANEL_TITLE, False
+    )  # fmt: skip
 
 
 def test_dumps_page_lists_every_file(client, exported: Path) -> None:  # type: ignore[no-untyped-def]
@@ -624,6 +708,8 @@ def test_dumps_page_lists_every_file(client, exported: Path) -> None:  # type: i
         assert digest in page
         assert f'title="{(exported / name).stat().st_size} bytes"' in page
     assert 'href="/void"' in page  # in the navigation too
+    assert f"<code>{PANEL_FILE}</code>: the state-year" in page
+    assert 'href="/queries/state-year"' in page
 
 
 @pytest.mark.parametrize(
@@ -661,6 +747,11 @@ def test_dump_download(client, exported: Path) -> None:  # type: ignore[no-untyp
     for fmt in DUMP_FORMATS:
         response = client.get("/dumps/" + dump_name(fmt))
         assert response.headers["Content-Type"] == fmt.content_type
+    panel = client.get("/dumps/" + PANEL_FILE)
+    assert panel.status_code == 200 and panel.data == (exported / PANEL_FILE).read_bytes()
+    assert panel.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert panel.headers["ETag"] == f'"{sums[PANEL_FILE]}"'
+    assert panel.headers["Content-Disposition"].startswith("inline")  # shown, not saved
     sums_file = client.get("/dumps/SHA256SUMS")
     assert sums_file.status_code == 200 and sums_file.data == (exported / SUMS_FILE).read_bytes()
 

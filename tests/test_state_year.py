@@ -208,7 +208,7 @@ def readme_example() -> str:
 
 @pytest.fixture()
 def workdir(tmp_path: Path, built_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "cica-state-year.csv").write_text(
+    (tmp_path / "cica-kg-state-year.csv").write_text(
         cli_csv("--store", str(built_settings.store)), encoding="utf-8"
     )
     shutil.copy(FIXTURES / "state_year_format3.csv", tmp_path / "state_year_format3.csv")

@@ -1,8 +1,9 @@
 """RDF dumps of the published build, with a VoID + DCAT description and checksums.
 
 `export(store, out_dir)` writes cica-kg.{ttl,nt,nq,trig,jsonld,rdf}, each also gzipped,
-void.ttl and SHA256SUMS, byte-identical for the same build, in bounded memory. How, and
-why so: docs/export.md. The modules, in the order the data flows:
+the state-year panel (cica-kg-state-year.csv), void.ttl and SHA256SUMS, byte-identical for
+the same build, in bounded memory. How, and why so: docs/export.md. The modules, in the
+order the data flows:
 
     files        the dump catalogue (names, formats, titles, SHA256SUMS); the web layer's API
     sources      where the graphs come from: the embedded store or a remote SPARQL engine
@@ -12,6 +13,7 @@ why so: docs/export.md. The modules, in the order the data flows:
     void         the VoID statistics and the VoID + DCAT description
     pack         gzip and SHA-256
     pipeline     the steps of one export, into a staging directory
+    panel        the canned query state-year as CSV
 
 This module holds the entry point: the lock, the staging directory, void.ttl, SHA256SUMS
 and the atomic move into place."""
@@ -30,7 +32,16 @@ from pathlib import Path
 from ..fsutil import directory_lock, fsync_dir
 from ..namespaces import BASE
 from ..store import Published, open_current
-from .files import SUMS_FILE, VOID_FILE, DumpFile, dump_name, format_named, sha256_file
+from .files import (
+    PANEL_FILE,
+    SUMS_FILE,
+    VOID_FILE,
+    DumpFile,
+    dump_name,
+    format_named,
+    sha256_file,
+)
+from .panel import write_panel
 from .pipeline import write_dumps
 from .sources import (
     REMOTE_TIMEOUT,
@@ -85,7 +96,8 @@ def export(
     engine: str | None = None,
     timeout: float = REMOTE_TIMEOUT,
 ) -> ExportResult:
-    """Write the dumps, void.ttl and SHA256SUMS of the published build into `out_dir`.
+    """Write the dumps, the state-year panel, void.ttl and SHA256SUMS of the published build
+    into `out_dir`.
 
     `base_url` is the public root of the site: dumps are announced at `<base_url>dumps/<file>`
     and the SPARQL endpoint at `<base_url>sparql` (unless `sparql_endpoint` is given).
@@ -156,6 +168,7 @@ def _export(
             if build_id is None:  # a remote engine: the version is the content's digest
                 nq = next(f for f in files if f.name == dump_name(format_named("nq")))
                 build_id = "remote-" + nq.sha256[:16]
+            files.append(write_panel(source, staging / PANEL_FILE))
             void_path = staging / VOID_FILE
             write_void(void_triples(build_id, built_at, stats, files, base, endpoint), void_path)
             files.append(DumpFile(VOID_FILE, void_path.stat().st_size, sha256_file(void_path)))

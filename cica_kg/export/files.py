@@ -16,6 +16,11 @@ GZIP_SUFFIX = ".gz"
 GZIP_MEDIA_TYPE = "application/gzip"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 
+# The state-year panel: the canned query `state-year` as CSV (not RDF), after the RDF dumps.
+PANEL_QUERY = "state-year"
+PANEL_FILE = f"{DUMP_STEM}-{PANEL_QUERY}.csv"
+PANEL_TITLE = "State-year membership panel (CSV, COW IGO layout)"
+
 
 def format_named(name: str) -> formats.Format:
     return next(f for f in formats.GRAPH_FORMATS + formats.DATASET_FORMATS if f.name == name)
@@ -52,11 +57,16 @@ def file_names() -> list[str]:
     names = []
     for fmt in DUMP_FORMATS:
         names += [dump_name(fmt), dump_name(fmt) + GZIP_SUFFIX]
-    return names + [VOID_FILE]
+    return names + [PANEL_FILE, VOID_FILE]
+
+
+def panel_format() -> formats.Format:
+    return next(f for f in formats.RESULT_FORMATS if f.name == "csv")
 
 
 def file_format(name: str) -> tuple[formats.Format | None, bool]:
-    """(the RDF format of a file we write, whether it is gzip-compressed) by its name."""
+    """(the RDF format of a file we write, whether it is gzip-compressed) by its name; None
+    for the panel (PANEL_FILE, see panel_format) and names we do not write."""
     compressed = name.endswith(GZIP_SUFFIX)
     base = name[: -len(GZIP_SUFFIX)] if compressed else name
     if base == VOID_FILE:

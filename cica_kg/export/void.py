@@ -14,7 +14,18 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..namespaces import BASE, CICA, ID, PREFIXES, WD
-from .files import GZIP_MEDIA_TYPE, LICENSE, TITLES, VOID_FILE, DumpFile, file_format
+from .files import (
+    GZIP_MEDIA_TYPE,
+    LICENSE,
+    PANEL_FILE,
+    PANEL_QUERY,
+    PANEL_TITLE,
+    TITLES,
+    VOID_FILE,
+    DumpFile,
+    file_format,
+    panel_format,
+)
 from .sorting import DistinctCounter, block_size
 
 DATASET_IRI = BASE + "dataset"
@@ -263,11 +274,76 @@ def void_triples(
                     ox.NamedNode(IANA_MEDIA_TYPES + GZIP_MEDIA_TYPE),
                 )
             )
+    for dump in files:
+        if dump.name == PANEL_FILE:
+            t += panel_triples(ds, dump, base + "dumps/" + dump.name)
     # The dataset first, then its parts; sorted, so the output is the same every time.
     return sorted(
         set(t),
         key=lambda tr: (tr.subject != ds, str(tr.subject), str(tr.predicate), str(tr.object)),
     )
+
+
+# The state-year panel: a CSV distribution in the layout of the COW IGO data, version 3.
+COW_IGO_DOI = "https://doi.org/10.1177/0022343319881175"
+COW_IGO_CITATION = (
+    "Pevehouse, J. C., Nordstrom, T., McManus, R. W. & Jamison, A. S. (2020). Tracking "
+    "organizations in the world: The Correlates of War IGO Version 3.0 datasets. Journal of "
+    "Peace Research 57(3), 492-503."
+)
+PANEL_DESCRIPTION = (
+    "The answer of the canned query state-year as CSV: one row per state of the graph and "
+    "year, from CICA's founding year to the year of the data's currency, in the layout of the "
+    "Correlates of War IGO data (state_year_format3). Columns: ccode (COW state number; empty "
+    "for Palestine, which has none), year, state (COW abbreviation in lower case, or the ISO "
+    "code), cica (the status on 31 December: 1 full member, 3 observer, 0 none, -9 the graph "
+    "cannot say), iso3, label, uncertain, and first and last (the query's parameters, empty)."
+)
+
+
+def panel_triples(ds: ox.NamedNode, dump: DumpFile, url: str) -> list[ox.Triple]:
+    """The panel's DCAT distribution: what the RDF dumps state (title, license, media type,
+    size, checksum), its format and the layout it follows (dcterms:conformsTo)."""
+    from ..service_description import W3C_FORMAT
+
+    a = _n("rdf", "type")
+    dist = ox.NamedNode(f"{DATASET_IRI}#{PANEL_QUERY}-csv")
+    checksum = ox.NamedNode(f"{dist.value}-checksum")
+    layout = ox.NamedNode(f"{DATASET_IRI}#cow-igo-state-year-format3")
+    fmt = panel_format()
+    return [
+        ox.Triple(ds, _n("dcat", "distribution"), dist),
+        ox.Triple(dist, a, _n("dcat", "Distribution")),
+        ox.Triple(
+            dist, _n("dcterms", "title"), ox.Literal(f"CICA-KG: {PANEL_TITLE}", language="en")
+        ),
+        ox.Triple(dist, _n("dcterms", "description"), ox.Literal(PANEL_DESCRIPTION, language="en")),
+        ox.Triple(dist, _n("dcterms", "license"), ox.NamedNode(LICENSE)),
+        ox.Triple(dist, _n("dcterms", "format"), ox.NamedNode(W3C_FORMATS + W3C_FORMAT[fmt.name])),
+        ox.Triple(dist, _n("dcterms", "conformsTo"), layout),
+        ox.Triple(dist, _n("dcat", "downloadURL"), ox.NamedNode(url)),
+        ox.Triple(dist, _n("dcat", "mediaType"), ox.NamedNode(IANA_MEDIA_TYPES + fmt.media_type)),
+        ox.Triple(dist, _n("dcat", "byteSize"), _int(dump.size, "nonNegativeInteger")),
+        ox.Triple(dist, _n("spdx", "checksum"), checksum),
+        ox.Triple(checksum, a, _n("spdx", "Checksum")),
+        ox.Triple(checksum, _n("spdx", "algorithm"), _n("spdx", "checksumAlgorithm_sha256")),
+        ox.Triple(
+            checksum,
+            _n("spdx", "checksumValue"),
+            ox.Literal(dump.sha256, datatype=_n("xsd", "hexBinary")),
+        ),
+        ox.Triple(layout, a, _n("dcterms", "Standard")),
+        ox.Triple(
+            layout,
+            _n("dcterms", "title"),
+            ox.Literal(
+                "Correlates of War IGO data, version 3: the state-year layout (state_year_format3)",
+                language="en",
+            ),
+        ),
+        ox.Triple(layout, _n("dcterms", "bibliographicCitation"), ox.Literal(COW_IGO_CITATION)),
+        ox.Triple(layout, _n("rdfs", "seeAlso"), ox.NamedNode(COW_IGO_DOI)),
+    ]
 
 
 def write_void(triples: list[ox.Triple], path: Path) -> None:

@@ -17,10 +17,13 @@ from .. import errors, formats
 from ..export.files import (
     GZIP_MEDIA_TYPE,
     LICENSE,
+    PANEL_FILE,
+    PANEL_TITLE,
     SUMS_FILE,
     TITLES,
     VOID_FILE,
     file_format,
+    panel_format,
     read_checksums,
 )
 from ..export.void import VOID_PREFIXES
@@ -43,6 +46,8 @@ def _describe(name: str) -> tuple[str, str, bool]:
     """(Content-Type, format label, compressed) of a served file."""
     if name == SUMS_FILE:
         return SUMS_TYPE, "SHA-256 checksums", False
+    if name == PANEL_FILE:
+        return panel_format().content_type, PANEL_TITLE, False
     fmt, compressed = file_format(name)
     if name.startswith(VOID_FILE):
         label = "VoID + DCAT (Turtle)"
@@ -139,6 +144,7 @@ def index() -> Response | str:
         license=LICENSE,
         has_sums=has_sums,
         sums_file=SUMS_FILE,
+        panel_file=PANEL_FILE,
         no_dumps=NO_DUMPS,
     )
 
