@@ -304,7 +304,7 @@ PANEL_DESCRIPTION = (
 def panel_triples(ds: ox.NamedNode, dump: DumpFile, url: str) -> list[ox.Triple]:
     """The panel's DCAT distribution: what the RDF dumps state (title, license, media type,
     size, checksum), its format and the layout it follows (dcterms:conformsTo)."""
-    from ..service_description import W3C_FORMAT
+    from ..browse.service_description import W3C_FORMAT
 
     a = _n("rdf", "type")
     dist = ox.NamedNode(f"{DATASET_IRI}#{PANEL_QUERY}-csv")
