@@ -21,13 +21,14 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import __version__
-from .canned import CatalogueError, catalogue_files, examples_rdf, load_catalogue
+from .canned import catalogue_files, examples_rdf, load_catalogue
+from .errors import CatalogueError, CicaError, LoadError, ValidationError
 from .fsutil import directory_lock, fsync_dir
-from .load import InputFile, LoadError, input_files, inputs_digest, load_dataset, read_inputs
+from .load import InputFile, input_files, inputs_digest, load_dataset, read_inputs
 from .namespaces import graph_iri
 from .settings import Settings
 from .store import BUILDS, CURRENT, INFO_FILE, STORE_DIR, BuildInfo, current_build, graph_sizes
-from .validate import ValidationError, validate
+from .validate import validate
 from .validate.checks import check_files
 
 
@@ -136,6 +137,17 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
             raise
         _prune(builds, keep=settings.keep_builds, current=final)
         return BuildResult(BuildInfo.read(final), changed=True)
+
+
+def build_or_keep(settings: Settings) -> tuple[BuildResult | None, CicaError | OSError | None]:
+    """For `serve`: build (if the inputs changed); when that fails but an earlier build is
+    published, keep that one: (None, the failure). Raises when there is nothing to serve."""
+    try:
+        return build(settings), None
+    except (CicaError, OSError) as exc:
+        if current_build(settings.store) is None:
+            raise
+        return None, exc
 
 
 def _write_store(

@@ -14,7 +14,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import errors
+from . import errors, text_table
+from .errors import CatalogueError
 from .namespaces import ID
 from .query import Answer, Engine, Job
 from .query.lexer import ABSOLUTE_IRI, inspect_query
@@ -25,10 +26,6 @@ PARAM_TYPES = {"date", "year", "state", "iri", "string"}
 EXAMPLES_BASE = "https://w3id.org/cica-kg/query/"
 ENDPOINT_IRI = "https://w3id.org/cica-kg/sparql"
 STATE_CODES = query_text(__package__ or "cica_kg", "state-codes.rq")
-
-
-class CatalogueError(Exception):
-    """A canned query file whose header is malformed."""
 
 
 @dataclass(frozen=True)
@@ -320,9 +317,5 @@ def table(doc: dict[str, Any], prefixes: dict[str, str], width: int = 60) -> str
             else:
                 row.append(term["value"])
         rows.append([c if len(c) <= width else c[: width - 1] + "…" for c in row])
-    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(line.rstrip() for line in lines)
+    count = f"({len(rows)} row{'s' if len(rows) != 1 else ''})"
+    return text_table.render(variables, rows) + "\n" + count

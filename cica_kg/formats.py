@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from .errors import NotAcceptableError, UnknownFormatError
+
 
 @dataclass(frozen=True)
 class Format:
@@ -58,19 +60,6 @@ HTML = Format("html", "text/html", "page", "html")
 ALL_FORMATS = RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS
 
 
-class NotAcceptableError(Exception):
-    def __init__(self, offered: list[Format]):
-        self.offered = offered
-        types = ", ".join(f.media_type for f in offered)
-        super().__init__(f"none of the requested media types is available; offered: {types}")
-
-
-class UnknownFormatError(Exception):
-    def __init__(self, value: str, offered: list[Format]):
-        names = ", ".join(f.name for f in offered)
-        super().__init__(f"unknown format {value!r}; use one of: {names}")
-
-
 def offered_for(form: str | None) -> list[Format]:
     """Formats a query's result can be written in, the default first."""
     if form in ("SELECT", "ASK"):
@@ -84,7 +73,8 @@ def by_name(value: str, offered: list[Format]) -> Format:
     for fmt in offered:
         if wanted in (fmt.name, fmt.media_type, fmt.extension, *fmt.names, *fmt.aliases):
             return fmt
-    raise UnknownFormatError(value, offered)
+    names = ", ".join(f.name for f in offered)
+    raise UnknownFormatError(f"unknown format {value!r}; use one of: {names}")
 
 
 def by_extension(extension: str, offered: list[Format]) -> Format | None:
@@ -145,7 +135,10 @@ def negotiate(accept: str | None, offered: list[Format]) -> Format:
     scored = [(_quality(fmt, ranges), -i, fmt) for i, fmt in enumerate(offered)]
     q, _, fmt = max(scored, key=lambda t: (t[0], t[1]))
     if q <= 0:
-        raise NotAcceptableError(offered)
+        types = ", ".join(f.media_type for f in offered)
+        raise NotAcceptableError(
+            f"none of the requested media types is available; offered: {types}"
+        )
     return fmt
 
 

@@ -9,16 +9,18 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import Busy
+
 
 @contextlib.contextmanager
 def directory_lock(directory: Path, name: str, busy: str) -> Iterator[None]:
-    """Hold `directory/name` locked, or raise RuntimeError(busy) if someone else does."""
+    """Hold `directory/name` locked, or raise Busy(busy) if someone else does."""
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / name, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(busy) from None
+            raise Busy(busy) from None
         yield
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .errors import LoadError
 from .namespaces import graph_iri
 
 
@@ -23,15 +24,6 @@ class InputFile:
     @property
     def stem(self) -> str:
         return self.path.stem
-
-
-class LoadError(Exception):
-    """An input file that cannot be read or parsed."""
-
-    def __init__(self, path: Path, line: int | None, column: int | None, message: str):
-        self.path, self.line, self.column, self.message = path, line, column, message
-        where = str(path) if line is None else f"{path}:{line}:{column or 1}"
-        super().__init__(f"{where}: {message}")
 
 
 def input_files(ontology_dir: Path, data_dir: Path) -> list[InputFile]:

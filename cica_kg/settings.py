@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import resources
+from .errors import SettingsError
 
 SHACL_ENGINES = ("auto", "pyshacl", "sparql")
 
@@ -147,7 +148,7 @@ class Settings:
                 object.__setattr__(self, f.name, Path(value))
             choices = f.metadata["choices"]
             if choices and value not in choices:
-                raise ValueError(
+                raise SettingsError(
                     f"CICA_KG_{f.name.upper()}={value!r}: use one of {', '.join(choices)}"
                 )
 
@@ -183,7 +184,7 @@ def _parse(name: str, type_name: str, raw: str) -> Any:
             return Path(raw) if raw else None
         return raw
     except ValueError as exc:
-        raise ValueError(f"CICA_KG_{name.upper()}={raw!r}: {exc}") from None
+        raise SettingsError(f"CICA_KG_{name.upper()}={raw!r}: {exc}") from None
 
 
 def documented() -> list[tuple[str, str, str]]:

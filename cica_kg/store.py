@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .errors import NoBuildError
 from .sparql_files import query_text
 
 CURRENT = "current"
@@ -50,11 +51,6 @@ def current_build(store_root: Path) -> BuildInfo | None:
         return BuildInfo.read(target)
     except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, KeyError):
         return None
-
-
-class NoBuildError(Exception):
-    def __init__(self, root: Path):
-        super().__init__(f"no published build in {root}; run `cica-kg build` first")
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from conftest import FIXTURES
 
 from cica_kg import build as building
 from cica_kg.cli import cli
-from cica_kg.load import LoadError
+from cica_kg.errors import LoadError, ValidationError
 from cica_kg.settings import Settings
 from cica_kg.store import BUILDS, current_build, open_current
-from cica_kg.validate import ValidationError
 
 
 def store_fingerprint(settings: Settings) -> tuple[str, str, str]:

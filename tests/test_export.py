@@ -26,8 +26,9 @@ from standin import Recorded, Reply, StandIn
 
 from cica_kg import build as building
 from cica_kg.cli import cli
-from cica_kg.cli_export import export as export_command
-from cica_kg.export import RemoteExportError, export
+from cica_kg.cli.export import export as export_command
+from cica_kg.errors import RemoteError
+from cica_kg.export import export
 from cica_kg.export.files import (
     DUMP_FORMATS,
     PANEL_FILE,
@@ -279,7 +280,7 @@ def test_a_rebuild_of_the_same_data_gives_the_same_dumps(
 
 
 def test_export_refuses_without_a_build(tmp_path: Path) -> None:
-    from cica_kg.store import NoBuildError
+    from cica_kg.errors import NoBuildError
 
     with pytest.raises(NoBuildError):
         export(tmp_path / "no-store", tmp_path / "out")
@@ -596,14 +597,14 @@ def test_remote_export_reads_turtle_and_refuses_a_graph_cut_short(tmp_path: Path
         f'<{EX}b> <{EX}p> "2"^^<http://www.w3.org/2001/XMLSchema#integer> <{graph}> .',
     ]
     with stand_in_engine({graph: 5}, {graph: turtle}, "text/turtle") as engine:
-        with pytest.raises(RemoteExportError, match="sent 3 of the 5 triples.*ResultSetMaxRows"):
+        with pytest.raises(RemoteError, match="sent 3 of the 5 triples.*ResultSetMaxRows"):
             export(None, tmp_path / "cut", engine=engine.url, jobs=2)
     assert not (tmp_path / "cut" / SUMS_FILE).exists()
     assert not list((tmp_path / "cut").glob("cica-kg.*"))
     assert worker_processes() == []  # stopped and reaped
     refused = Reply(status=500, body=b"out of memory", content_type="text/plain")
     with stand_in_engine({graph: 3}, {graph: turtle}, "text/turtle", refused) as engine:
-        with pytest.raises(RemoteExportError, match=f"{PANEL_FILE}: .*HTTP 500: out of memory"):
+        with pytest.raises(RemoteError, match=f"{PANEL_FILE}: .*HTTP 500: out of memory"):
             export(None, tmp_path / "no-panel", engine=engine.url, jobs=1)
     assert not (tmp_path / "no-panel" / SUMS_FILE).exists()  # nothing published
     assert not list((tmp_path / "no-panel").glob("cica-kg*"))
@@ -625,15 +626,15 @@ def worker_processes() -> list[int]:
 
 def test_remote_export_failures_are_clear(tmp_path: Path) -> None:
     with stand_in_engine({}, {}, "application/n-triples") as engine:
-        with pytest.raises(RemoteExportError, match="no named graph and an empty default"):
+        with pytest.raises(RemoteError, match="no named graph and an empty default"):
             export(None, tmp_path / "empty", engine=engine.url, jobs=1)
     slow = StandIn(lambda request: Reply(body=sparql_json(["n"], []), delay=3.0))
     with slow:
-        with pytest.raises(RemoteExportError, match=r"did not answer within 0\.5 s"):
+        with pytest.raises(RemoteError, match=r"did not answer within 0\.5 s"):
             export(None, tmp_path / "slow", engine=slow.url, jobs=1, timeout=0.5)
     broken = StandIn(lambda request: Reply(status=500, body=b"boom", content_type="text/plain"))
     with broken:
-        with pytest.raises(RemoteExportError, match="answered HTTP 500: boom"):
+        with pytest.raises(RemoteError, match="answered HTTP 500: boom"):
             export(None, tmp_path / "broken", engine=broken.url, jobs=1)
     gone = f"http://127.0.0.1:{free_port()}/query"
     result = CliRunner().invoke(export_command, ["--engine", gone, "--out", str(tmp_path / "x")])

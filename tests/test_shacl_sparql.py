@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cica_kg import resources
+from cica_kg.errors import ShapeCompileError
 from cica_kg.namespaces import graph_iri
 from cica_kg.validate.problem import Problem
 from cica_kg.validate.shacl_compile import compile_shapes
 from cica_kg.validate.shacl_pyshacl import shape_problems
 from cica_kg.validate.shacl_run import shape_problems_sparql
-from cica_kg.validate.shacl_shapes import ShapeCompileError
 
 CICA = "https://w3id.org/cica-kg/ontology#"
 SHAPES = "https://w3id.org/cica-kg/shapes#"

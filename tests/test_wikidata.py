@@ -19,11 +19,13 @@ from click.testing import CliRunner, Result
 from conftest import free_port
 from standin import Recorded, Reply, StandIn
 
-from cica_kg.cli_wikidata import wikidata
+from cica_kg.cli.wikidata import wikidata
+from cica_kg.errors import RemoteError
 from cica_kg.namespaces import WD
 from cica_kg.settings import Settings
+from cica_kg.sparql_http import retry_after
 from cica_kg.wikidata import client as wdqs_client
-from cica_kg.wikidata.client import WikidataClient, WikidataError, retry_after
+from cica_kg.wikidata.client import WikidataClient
 from cica_kg.wikidata.comparison import ORGANIZATION_CLASS, SETTLEMENT_CLASS, STATE_CLASSES
 from cica_kg.wikidata.model import CICA_LABELS, PartialDate
 from cica_kg.wikidata.ours import reference_url
@@ -464,7 +466,7 @@ def test_client_backs_off_exponentially(serve: Any, docs: Docs) -> None:
     standin = serve(Wdqs(docs, always=Reply(502, b"Bad Gateway", "text/plain")))
     waits: list[float] = []
     client = WikidataClient(standin.url + "/sparql", 5.0, 3, 0.5, sleep=waits.append)
-    with pytest.raises(WikidataError):
+    with pytest.raises(RemoteError):
         client.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
     assert waits == [0.5, 1.0, 2.0]
     assert client.requests_made == 4

@@ -46,7 +46,6 @@ from .pipeline import write_dumps
 from .sources import (
     REMOTE_TIMEOUT,
     EngineSource,
-    RemoteExportError,
     Source,
     StoreReader,
     StoreSource,
@@ -61,7 +60,6 @@ __all__ = [
     "REMOTE_TIMEOUT",
     "DumpFile",
     "ExportResult",
-    "RemoteExportError",
     "VoidStats",
     "export",
 ]
@@ -105,8 +103,9 @@ def export(
     MAX_JOBS; 1 runs everything in this process). With `engine` (a SPARQL 1.1 endpoint
     URL) the data comes from there instead of the store, each HTTP call allowed `timeout`
     seconds to start or continue its answer.
-    Raises store.NoBuildError when nothing is built, RemoteExportError when the engine
-    cannot be read completely, RuntimeError when another export holds the output directory."""
+    Raises errors.NoBuildError when nothing is built, errors.RemoteError when the engine
+    cannot be read completely, errors.Busy when another export holds the output directory,
+    errors.ExportError when a worker fails."""
     started = time.monotonic()
     # The workers boot while this process opens the store and lists its graphs.
     workers = Workers(jobs or default_jobs())

@@ -14,10 +14,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..errors import RemoteError
 from ..namespaces import PREFIXES
 from .files import format_named
 from .sorting import block_size, contains, merged
-from .sources import Reader, RemoteExportError, StoreReader, open_reader
+from .sources import Reader, StoreReader, open_reader
 from .void import count_triples
 
 
@@ -127,8 +128,8 @@ def worker_main() -> None:
         reply: dict[str, Any]
         try:
             reply = {"ok": run_job(json.loads(line), cache)}
-        except RemoteExportError as exc:
-            reply = {"error": str(exc), "kind": "remote"}
+        except RemoteError as exc:  # RemoteTimeout too: the parent raises it again by name
+            reply = {"error": exc.message, "kind": type(exc).__name__}
         except OSError as exc:
             reply = {"error": str(exc), "kind": "os"}
         except Exception as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import resources
 from .files import PANEL_FILE, PANEL_QUERY, DumpFile, panel_format
-from .sources import EngineSource, RemoteExportError, Source
+from .sources import EngineSource, Source
 
 # The whole panel or nothing: a cut answer fails the export (the panel grows by one row per
 # state and year, some 40 a year; these limits are for a runaway answer only).
@@ -20,7 +20,7 @@ PANEL_MAX_BYTES = 200_000_000
 
 def write_panel(source: Source, path: Path) -> DumpFile:
     """The panel from `source`, as CSV, written to `path`.
-    Raises RemoteExportError when the engine cannot answer, RuntimeError otherwise."""
+    Raises errors.RemoteError when the engine cannot answer, errors.ExportError otherwise."""
     # The query machinery loads the settings and the build: imported here, not at a worker's
     # start (workers import this package).
     from .. import canned, errors
@@ -47,10 +47,10 @@ def write_panel(source: Source, path: Path) -> DumpFile:
         else:
             answer = execute(source.store, job)
     except errors.CicaError as exc:
-        failure = RemoteExportError if isinstance(source, EngineSource) else RuntimeError
+        failure = errors.RemoteError if isinstance(source, EngineSource) else errors.ExportError
         raise failure(f"{PANEL_FILE}: the canned query {PANEL_QUERY} failed: {exc}") from None
     if answer.truncated:
-        raise RuntimeError(f"{PANEL_FILE}: over {PANEL_MAX_ROWS} rows; not written")
+        raise errors.ExportError(f"{PANEL_FILE}: over {PANEL_MAX_ROWS} rows; not written")
     with open(path, "wb") as fh:  # synced like the dumps (pack.py) before the moves
         fh.write(answer.body)
         fh.flush()

@@ -14,16 +14,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .. import __version__
+from ..errors import ExportError, RemoteError
 from ..sparql_files import query_text
+from ..sparql_http import SparqlHttp
 
 REMOTE_TIMEOUT = 600.0  # seconds a remote engine may take to start or continue an answer
 REMOTE_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
-
-
-class RemoteExportError(RuntimeError):
-    """The remote engine could not be read completely (unreachable, refused, timed out,
-    cut a graph short, or holds nothing)."""
 
 
 def _query(name: str) -> str:
@@ -66,7 +62,7 @@ class StoreSource:
 
     def check(self, graph: Graph, lines: int) -> None:
         if graph.expected is not None and lines != graph.expected:
-            raise RuntimeError(
+            raise ExportError(
                 f"graph {graph.key} has {lines} triples in the store but {graph.expected} "
                 f"in {self.build_dir / 'build.json'}"
             )
@@ -84,17 +80,8 @@ class EngineSource:
         self.notes: list[str] = []
 
     def _select(self, query: str) -> list[dict[str, Any]]:
-        with _session() as session:
-            response = _remote_post(
-                session, self.url, query, "application/sparql-results+json", self.timeout
-            )
-            try:
-                rows: list[dict[str, Any]] = response.json()["results"]["bindings"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise RemoteExportError(
-                    f"the engine at {self.url} sent an answer that cannot be read: {exc}"
-                ) from None
-        return rows
+        with _client(self.url, self.timeout) as http:
+            return http.select(query)
 
     def graphs(self) -> list[Graph]:
         named = sorted(
@@ -108,7 +95,7 @@ class EngineSource:
         rows = self._select(_query("remote-default-count.rq"))
         total = int(rows[0]["n"]["value"]) if rows else 0
         if not total:
-            raise RemoteExportError(
+            raise RemoteError(
                 f"the engine at {self.url} has no named graph and an empty default graph: "
                 "nothing to export"
             )
@@ -120,7 +107,7 @@ class EngineSource:
 
     def check(self, graph: Graph, lines: int) -> None:
         if graph.expected is not None and lines < graph.expected:
-            raise RemoteExportError(
+            raise RemoteError(
                 f"the engine at {self.url} sent {lines} of the {graph.expected} triples of "
                 f"graph {graph.key or '(default)'}: it may cap the size of answers (e.g. "
                 "Virtuoso's ResultSetMaxRows); raise that limit and export again"
@@ -130,41 +117,12 @@ class EngineSource:
 Source = StoreSource | EngineSource
 
 
-def _session() -> Any:
-    import requests  # only over a remote engine
-
-    session = requests.Session()
-    session.headers["User-Agent"] = f"CICA-KG/{__version__} (export)"
-    return session
-
-
-def _remote_post(
-    session: Any, url: str, query: str, accept: str, timeout: float, stream: bool = False
-) -> Any:
-    """POST a query (SPARQL 1.1 Protocol). `timeout` bounds the wait for the engine to start
-    answering and every pause within its answer, as for other remote calls; a long answer
-    that keeps coming is not cut."""
-    import requests
-
-    try:
-        response = session.post(
-            url,
-            data={"query": query},
-            headers={"Accept": accept},
-            timeout=timeout,
-            stream=stream,
-        )
-    except requests.Timeout:
-        raise RemoteExportError(
-            f"the engine at {url} did not answer within {timeout:g} s (export timeout)"
-        ) from None
-    except requests.RequestException as exc:
-        raise RemoteExportError(f"the engine at {url} cannot be reached: {exc}") from None
-    if response.status_code != 200:
-        text = response.text[:500]
-        response.close()
-        raise RemoteExportError(f"the engine at {url} answered HTTP {response.status_code}: {text}")
-    return response
+def _client(url: str, timeout: float) -> SparqlHttp:
+    """`timeout` bounds the wait for the engine to start answering and every pause within
+    its answer; a long answer that keeps coming (a whole graph) is not cut."""
+    return SparqlHttp(
+        url, name=f"the engine at {url}", timeout=timeout, timeout_setting="export timeout"
+    )
 
 
 class StoreReader:
@@ -183,7 +141,7 @@ class RemoteReader:
 
     def __init__(self, url: str, timeout: float):
         self.url, self.timeout = url, timeout
-        self.session = _session()
+        self.http = _client(url, timeout)
 
     def dump(self, key: str, path: Path) -> None:
         if key:  # an IRI in N-Triples form, as the engine listed it
@@ -191,13 +149,11 @@ class RemoteReader:
         else:
             query = _query("remote-default-graph.rq")
         name = f"graph {key}" if key else "the default graph"
-        with _remote_post(
-            self.session, self.url, query, REMOTE_ACCEPT, self.timeout, stream=True
-        ) as response:
+        with self.http.post(query, REMOTE_ACCEPT, stream=True) as response:
             media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             fmt = ox.RdfFormat.from_media_type(media) if media else ox.RdfFormat.N_TRIPLES
             if fmt is None:
-                raise RemoteExportError(
+                raise RemoteError(
                     f"the engine at {self.url} sent {name} as {media!r}; expected N-Triples, "
                     "Turtle or RDF/XML"
                 )
@@ -206,7 +162,7 @@ class RemoteReader:
                 parsed = ox.parse(input=response.raw, format=fmt)
                 ox.serialize(parsed, output=str(path), format=ox.RdfFormat.N_TRIPLES)
             except Exception as exc:  # a timeout or a cut connection surfaces while parsing
-                raise RemoteExportError(
+                raise RemoteError(
                     f"reading {name} from the engine at {self.url} failed: {exc}"
                 ) from None
 

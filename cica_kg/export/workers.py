@@ -13,12 +13,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import ExportError, RemoteError, RemoteTimeout
 from .jobs import run_job, worker_main
-from .sources import RemoteExportError
 
 MAX_JOBS = 4  # worker processes at most: the biggest graph bounds the gain anyway
 # What a worker process runs, named from the function so that it follows it if it moves:
@@ -30,7 +31,12 @@ WORKER_CODE = f"from {worker_main.__module__} import {_MAIN}; {_MAIN}()"
 # triples: statistics 1.4 s, JSON-LD 1.0, RDF/XML 0.9, TriG 0.8, Turtle 0.7), so that the
 # export does not end on a long job while a core idles.
 RANKS = {"quads": 1, "triples": 1, "count": 2, "jsonld": 3, "rdfxml": 4, "trig": 5, "ttl": 6}
-ERRORS = {"remote": RemoteExportError, "os": OSError}
+# A worker's failure, raised again in the parent by its kind (anything else: ExportError).
+ERRORS: dict[str, Callable[[str], Exception]] = {
+    "RemoteError": RemoteError,
+    "RemoteTimeout": RemoteTimeout,
+    "os": OSError,
+}
 
 
 class Workers:
@@ -87,10 +93,10 @@ class Workers:
                 self.idle.append(proc)
                 self.turn.notify_all()
         if not line:
-            raise RuntimeError(f"an export worker process ended unexpectedly{self._log_tail()}")
+            raise ExportError(f"an export worker process ended unexpectedly{self._log_tail()}")
         reply = json.loads(line)
         if "error" in reply:
-            raise ERRORS.get(reply["kind"], RuntimeError)(reply["error"])
+            raise ERRORS.get(reply["kind"], ExportError)(reply["error"])
         return reply["ok"]
 
     def _log_tail(self) -> str:

@@ -3,17 +3,20 @@ its answers (SPARQL JSON, N-Triples) read back into pyoxigraph terms."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from .. import __version__, errors, formats
+from .. import errors, formats
 from ..namespaces import PREFIXES
 from ..sparql_files import query_text
+from ..sparql_http import SPARQL_JSON, SparqlHttp
 from ..store import BuildInfo
 from . import results
 from .execute import format_named, take
@@ -31,49 +34,26 @@ class RemoteEngine:
     and errors behave as with the embedded store."""
 
     def __init__(self, url: str):
-        import requests
-
         self.url = url
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = f"CICA-KG/{__version__}"
+        self.http = SparqlHttp(url, name="the query engine", timeout_setting="query_timeout")
 
     def start(self) -> None:
         pass
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def post(self, query: str, accept: str, timeout: float, **params: Any) -> Any:
-        import requests
-
-        try:
-            response = self.session.post(
-                self.url,
-                data={"query": query, **params},
-                headers={"Accept": accept},
-                timeout=timeout,
-            )
-        except requests.Timeout:
-            raise errors.QueryTimeout(
-                f"the query engine did not answer within {timeout:g} s (query_timeout)"
-            ) from None
-        except requests.RequestException as exc:
-            raise errors.UpstreamError(f"the query engine cannot be reached: {exc}") from None
-        if response.status_code == 400:
-            raise errors.BadRequest(f"the query engine refused the query: {response.text[:2000]}")
-        if response.status_code != 200:
-            raise errors.UpstreamError(
-                f"the query engine answered HTTP {response.status_code}: {response.text[:500]}"
-            )
-        return response
+        with _as_engine_errors():
+            return self.http.post(query, accept, timeout=timeout, **params)
 
     def build_info(self, timeout: float) -> BuildInfo:
         """The remote store as a build: its graph sizes, and an id that changes with them
         (a remote engine has no build id of its own)."""
-        accept = "application/sparql-results+json"
-        rows = self.post(_GRAPHS, accept, timeout).json()["results"]["bindings"]
+        with _as_engine_errors():
+            rows = self.http.select(_GRAPHS, timeout=timeout)
+            total = self.http.select(_TOTAL, timeout=timeout)
         graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
-        total = self.post(_TOTAL, accept, timeout).json()["results"]["bindings"]
         digest = hashlib.sha256(json.dumps([self.url, graphs]).encode()).hexdigest()
         return BuildInfo(
             build_id="remote-" + digest[:12],
@@ -103,9 +83,7 @@ class RemoteEngine:
         job: Job, timeout: float,
     ) -> Answer:  # fmt: skip
         if form in ("SELECT", "ASK"):
-            doc = self.post(
-                with_prefixes(text, PREFIXES), "application/sparql-results+json", timeout, **params
-            ).json()
+            doc = self.post(with_prefixes(text, PREFIXES), SPARQL_JSON, timeout, **params).json()
             if "boolean" in doc:
                 return Answer(
                     results.write_boolean(bool(doc["boolean"]), fmt),
@@ -131,6 +109,20 @@ class RemoteEngine:
         triples = triples[: job.max_rows]
         body = results.write_triples(triples, fmt, PREFIXES)
         return Answer(body, fmt.content_type, "CONSTRUCT", len(triples), truncated)
+
+
+@contextlib.contextmanager
+def _as_engine_errors() -> Iterator[None]:
+    """The remote engine's failures as the embedded store's: past the time limit is a 503
+    (QueryTimeout), a query its parser refuses is the client's 400."""
+    try:
+        yield
+    except errors.RemoteTimeout as exc:
+        raise errors.QueryTimeout(exc.message) from None
+    except errors.RemoteError as exc:
+        if exc.http_status == 400:
+            raise errors.BadRequest(f"the query engine refused the query: {exc.body}") from None
+        raise
 
 
 def _term(value: dict[str, Any] | None) -> Any:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..errors import SettingsError
 from ..namespaces import graph_iri
 from ..settings import SHACL_ENGINES
 from . import shacl_run
@@ -29,16 +30,10 @@ from .shacl_pyshacl import shape_problems
 PYSHACL_MAX_TRIPLES = 200_000
 
 
-class ValidationError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} validation problem(s)")
-
-
 def shacl_engine(store: ox.Store, engine: str) -> str:
     """The validator `engine` ("auto", "pyshacl" or "sparql") means for this store."""
     if engine not in SHACL_ENGINES:
-        raise ValueError(f"unknown SHACL validator {engine!r}: use one of {SHACL_ENGINES}")
+        raise SettingsError(f"unknown SHACL validator {engine!r}: use one of {SHACL_ENGINES}")
     if engine == "auto":
         return "pyshacl" if len(store) <= PYSHACL_MAX_TRIPLES else "sparql"
     return engine

@@ -45,8 +45,9 @@ from typing import NamedTuple
 import pyoxigraph as ox
 import rdflib
 
+from ..errors import ShapeCompileError
 from ..namespaces import PREFIXES
-from .shacl_shapes import SH, ShapeCompileError, ShapesGraph, Term
+from .shacl_shapes import SH, ShapesGraph, Term
 
 RDF_TYPE = f"<{PREFIXES['rdf']}type>"
 SUBCLASS_OF = f"<{PREFIXES['rdfs']}subClassOf>"

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from ..errors import ShapeCompileError
 from ..namespaces import PREFIXES
 
 SH = PREFIXES["sh"]
@@ -29,10 +30,6 @@ _PARAMETERS = {
 _REPEATABLE = {SH + "targetClass", SH + "targetSubjectsOf", SH + "property"}
 _TARGETS = (SH + "targetClass", SH + "targetSubjectsOf")
 _CLASSES = {PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class"}
-
-
-class ShapeCompileError(ValueError):
-    """A shapes graph that uses SHACL beyond the compiled subset, or uses it wrongly."""
 
 
 class ShapesGraph:

@@ -1,5 +1,6 @@
-"""One place that turns failures into responses: CicaError and werkzeug HTTP errors keep
-their status and message; anything else is a logged 500 with no detail."""
+"""One place that turns failures into responses: CicaError (but a 500, a fault of ours) and
+werkzeug HTTP errors keep their status and message; anything else is a logged 500 with no
+detail."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def _preferred_kind() -> str:
 def install(app: Flask) -> None:
     @app.errorhandler(CicaError)
     def cica_error(exc: CicaError) -> Response:
+        if exc.status == 500:  # a fault on our side (a broken catalogue…): not for the user
+            return server_fault(exc)
         return error_response(exc.status, exc.title, exc.message, exc.headers)
 
     @app.errorhandler(HTTPException)

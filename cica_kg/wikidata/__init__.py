@@ -7,14 +7,15 @@ and the P463 "member of" statements that point at CICA's item (found by its Engl
 unless its QID is known). Our own graph is read through the Engine facade.
 
 The parts: model (the values), ours (our graph), client (HTTP to WDQS), wdqs_queries (the
-query templates), comparison, quickstatements. Rendering is the CLI's (cli_wikidata)."""
+query templates), comparison, quickstatements. Rendering is the CLI's (cli/wikidata.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import BadRequest
 from ..settings import Settings
-from .client import WikidataClient, WikidataError
+from .client import WikidataClient
 from .comparison import (
     candidate_names,
     compare_items,
@@ -32,7 +33,6 @@ __all__ = [
     "Report",
     "Resource",
     "WikidataClient",
-    "WikidataError",
     "check",
     "compare",
     "links",
@@ -58,7 +58,7 @@ def check(
     """Compare our links, codes, labels and CICA memberships with Wikidata's."""
     for given in (cica_qid, observer_qid):
         if given is not None and not QID.match(given):
-            raise ValueError(f"{given!r} is not a Wikidata item ID (Q followed by digits)")
+            raise BadRequest(f"{given!r} is not a Wikidata item ID (Q followed by digits)")
     engine = with_engine(settings)
     try:
         resources, roles = load_resources(engine), load_roles(engine)

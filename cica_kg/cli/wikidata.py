@@ -3,7 +3,8 @@ Service, and QuickStatements for what Wikidata lacks. A thin shell over cica_kg.
 also owns the presentation of its answers (text tables and JSON, at the end).
 
 Exit codes of `check`: 0 everything agrees, 1 differences or missing statements, 2 the
-check could not be made (Wikidata unreachable after the retries, no published build)."""
+check could not be made (Wikidata unreachable after the retries, no published build: any
+error, whatever its own exit code)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from collections.abc import Sequence
 
 import click
 
-from . import errors
-from . import wikidata as wd
-from .cli_common import fail, store_options
-from .namespaces import WD
-from .settings import Settings
-from .wikidata import quickstatements as qs
-from .wikidata.model import STATUS_ORDER, Finding
+from .. import text_table
+from .. import wikidata as wd
+from ..namespaces import WD
+from ..settings import Settings
+from ..wikidata import quickstatements as qs
+from ..wikidata.model import STATUS_ORDER, Finding
+from .common import reports_errors, store_options
 
 QID_HELP = "Wikidata item ID (Q…)"
 
@@ -59,18 +60,17 @@ def wikidata() -> None:
 
 
 @wikidata.command()
+@reports_errors()
 @store_options
 @format_option
 def links(settings: Settings, fmt: str) -> None:
     """Every state, organisation and city with its Wikidata item, or "missing"."""
-    try:
-        resources = wd.links(settings)
-    except errors.CicaError as exc:
-        fail(f"error: {exc}")
+    resources = wd.links(settings)
     click.echo(links_json(resources) if fmt == "json" else links_table(resources))
 
 
 @wikidata.command()
+@reports_errors(exit_code=2)
 @store_options
 @format_option
 @cica_qid_option
@@ -80,45 +80,28 @@ def check(settings: Settings, fmt: str, cica_qid: str | None, observer_qid: str 
 
     Exit 0 when all agree, 1 on differences or missing statements, 2 when Wikidata could
     not be reached."""
-    report = _check(settings, cica_qid, observer_qid)
+    report = wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid)
     click.echo(report_json(report) if fmt == "json" else report_table(report))
     sys.exit(report.exit_code)
 
 
 @wikidata.command()
+@reports_errors(exit_code=2)
 @store_options
 @cica_qid_option
 @observer_qid_option
 def quickstatements(settings: Settings, cica_qid: str | None, observer_qid: str | None) -> None:
     """QuickStatements v1 commands adding the memberships and observer statuses (with
     their dates and a reference URL) that Wikidata lacks. Lines starting with # are notes."""
-    report = _check(settings, cica_qid, observer_qid)
+    report = wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid)
     lines, code = qs.quickstatements(report, observer_qid)
     click.echo("\n".join(lines))
     sys.exit(code)
 
 
-def _check(settings: Settings, cica_qid: str | None, observer_qid: str | None) -> wd.Report:
-    try:
-        return wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid)
-    except wd.WikidataError as exc:
-        fail(f"error: {exc}", 2)
-    except errors.CicaError as exc:
-        fail(f"error: {exc}", 2)
-    raise AssertionError("unreachable")
-
-
 # ---------------------------------------------------------------------------------------
 #   Rendering: text tables and JSON
 # ---------------------------------------------------------------------------------------
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 def links_json(resources: Sequence[wd.Resource]) -> str:
@@ -142,7 +125,7 @@ def links_table(resources: Sequence[wd.Resource]) -> str:
     rows = [[r.kind, r.key, r.label, r.qid or "missing"] for r in resources]
     linked = sum(1 for r in resources if r.qid)
     summary = f"{linked} linked, {len(resources) - linked} missing"
-    return table(["KIND", "RESOURCE", "LABEL", "WIKIDATA"], rows) + "\n" + summary
+    return text_table.render(["KIND", "RESOURCE", "LABEL", "WIKIDATA"], rows) + "\n" + summary
 
 
 def report_json(report: wd.Report) -> str:
@@ -196,7 +179,7 @@ def report_table(report: wd.Report) -> str:
         for f in _sorted(report.findings)
     ]
     headers = ["STATUS", "SUBJECT", "ITEM", "CHECK", "OURS", "WIKIDATA", "NOTE"]
-    lines += [table(headers, rows), ""]
+    lines += [text_table.render(headers, rows), ""]
     lines.append("Candidates for resources without a Wikidata link:")
     for key, found in report.candidates.items():
         if not found:

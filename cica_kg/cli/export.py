@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from . import export as exporting
-from .cli_common import PathOption, fail, store_options
-from .export.files import SUMS_FILE
-from .settings import Settings
-from .store import NoBuildError
+from .. import export as exporting
+from ..export import ExportResult
+from ..export.files import SUMS_FILE
+from ..settings import Settings
+from .common import PathOption, reports_errors, store_options
 
 
 @click.command("export")
+@reports_errors(failed="export failed")
 @store_options
 @click.option(
     "--out",
@@ -51,33 +52,31 @@ def export(
     byte-identical for the same build. With --engine, the graphs are read from that SPARQL
     1.1 endpoint instead of the store (its named graphs, or its default graph when it has
     none), and the panel is its answer to state-year."""
-    out_dir = out or settings.dumps_path
-    base = base_url or settings.public_url or settings.base_iri
-    try:
-        result = exporting.export(
-            settings.store,
-            out_dir,
-            base_url=base,
-            jobs=jobs,
-            engine=settings.engine or None,
-            timeout=timeout,
-        )
-    except NoBuildError as exc:
-        fail(f"error: {exc}")
-    except (OSError, RuntimeError, ValueError) as exc:
-        fail(f"error: export failed: {exc}")
+    result = exporting.export(
+        settings.store,
+        out or settings.dumps_path,
+        base_url=base_url or settings.public_url or settings.base_iri,
+        jobs=jobs,
+        engine=settings.engine or None,
+        timeout=timeout,
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(summary(result))
+
+
+def summary(result: ExportResult) -> str:
+    """What was exported from where, how big and how long, then the files written."""
     stats = result.stats
     origin = (
         f"{result.source} as {result.build_id}"
         if result.built_at is None
         else f"build {result.build_id} ({result.built_at})"
     )
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    click.echo(
+    lines = [
         f"exported {origin}: {stats.triples} triples, {stats.quads} quads, "
         f"in {result.seconds:.1f} s"
-    )
-    for dump in result.files:
-        click.echo(f"{dump.size:>12}  {dump.name}")
-    click.echo(f"into {result.out_dir} (checksums in {SUMS_FILE})")
+    ]
+    lines += [f"{dump.size:>12}  {dump.name}" for dump in result.files]
+    lines.append(f"into {result.out_dir} (checksums in {SUMS_FILE})")
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""`cica-kg validate`, `build` and `stats`: the inputs checked, the store published, and
+what it holds."""
+
+from __future__ import annotations
+
+import click
+
+from .. import build as building
+from ..settings import Settings
+from ..store import open_current
+from ..store import stats as store_stats
+from .common import reports_errors, store_options
+
+
+@click.command()
+@reports_errors()
+@store_options
+def validate(settings: Settings) -> None:
+    """Parse every ontology and data file, run the SHACL shapes and the violation queries."""
+    checked = building.check(settings)
+    click.echo(f"ok: {len(checked.files)} files, {len(checked.dataset)} triples, no problems")
+
+
+@click.command()
+@reports_errors(failed="build failed, the published store is unchanged")
+@store_options
+@click.option("--force", is_flag=True, help="Rebuild even if the inputs did not change.")
+def build(settings: Settings, force: bool) -> None:
+    """Validate, then publish a new store beside the old one and switch atomically."""
+    result = building.build(settings, force=force)
+    info = result.info
+    state = "published" if result.changed else "up to date"
+    click.echo(f"{state}: build {info.build_id} ({info.built_at}), {info.triples} triples")
+    click.echo(f"store: {info.path}")
+
+
+@click.command()
+@reports_errors()
+@store_options
+def stats(settings: Settings) -> None:
+    """Triples per named graph and instances per class in the published store."""
+    published = open_current(settings.store)
+    result = store_stats(published.store)
+    click.echo(f"build {published.info.build_id} ({published.info.built_at})")
+    click.echo(f"{result.triples} triples in {len(result.graphs)} named graphs\n")
+    for graph, count in result.graphs.items():
+        click.echo(f"{count:>8}  {graph}")
+    click.echo("\ninstances per class:")
+    for cls, count in result.classes:
+        click.echo(f"{count:>8}  {cls}")
