@@ -12,7 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .. import __version__, errors, formats
-from ..namespaces import PREFIXES
+from ..namespaces import iris
 from ..sparql_files import query_text
 from ..store import BuildInfo
 from . import results
@@ -102,9 +102,10 @@ class RemoteEngine:
         self, form: str | None, text: str, params: dict[str, Any], fmt: formats.Format,
         job: Job, timeout: float,
     ) -> Answer:  # fmt: skip
+        prefixes = iris(job.base).prefixes
         if form in ("SELECT", "ASK"):
             doc = self.post(
-                with_prefixes(text, PREFIXES), "application/sparql-results+json", timeout, **params
+                with_prefixes(text, prefixes), "application/sparql-results+json", timeout, **params
             ).json()
             if "boolean" in doc:
                 return Answer(
@@ -124,12 +125,12 @@ class RemoteEngine:
             body = results.write_solutions(variables, rows, fmt)
             return Answer(body, fmt.content_type, "SELECT", len(rows), truncated)
         response = self.post(
-            with_prefixes(text, PREFIXES), "application/n-triples", timeout, **params
+            with_prefixes(text, prefixes), "application/n-triples", timeout, **params
         )
         triples = take(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES), job.max_rows)
         truncated = len(triples) > job.max_rows
         triples = triples[: job.max_rows]
-        body = results.write_triples(triples, fmt, PREFIXES)
+        body = results.write_triples(triples, fmt, prefixes)
         return Answer(body, fmt.content_type, "CONSTRUCT", len(triples), truncated)
 
 

@@ -12,6 +12,7 @@ from importlib import metadata
 
 import requests
 
+from ..namespaces import PROJECT_URL
 from ..settings import Settings
 from .model import Row
 
@@ -30,8 +31,9 @@ def _version() -> str:
         return "1.0"
 
 
+# The project URL names the software (a product token), whatever the base of the graph.
 USER_AGENT = (
-    f"CICA-KG/{_version()} (https://w3id.org/cica-kg; linked-data publication of CICA) "
+    f"CICA-KG/{_version()} ({PROJECT_URL}; linked-data publication of CICA) "
     f"python-requests/{requests.__version__}"
 )
 
