@@ -33,7 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cica_kg import canned
-from cica_kg.namespaces import ID, PREFIXES
+from cica_kg.namespaces import PREFIXES, iris
 from cica_kg.query.lexer import substitute
 
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
@@ -130,7 +130,7 @@ def term_text(p: canned.Param, value: str) -> str:
     if p.type == "date":
         return str(ox.Literal(value, datatype=ox.NamedNode(XSD_DATE)))
     if p.type == "state":
-        return str(ox.NamedNode(f"{ID}state/{value}"))
+        return str(ox.NamedNode(f"{iris().id}state/{value}"))
     raise ValueError(p.type)
 
 

@@ -25,7 +25,7 @@ from .canned import catalogue_files, examples_rdf, load_catalogue
 from .errors import CatalogueError, CicaError, LoadError, ValidationError
 from .fsutil import directory_lock, fsync_dir
 from .load import InputFile, input_files, inputs_digest, load_dataset, read_inputs
-from .namespaces import graph_iri
+from .namespaces import iris
 from .settings import Settings
 from .store import BUILDS, CURRENT, INFO_FILE, STORE_DIR, BuildInfo, current_build, graph_sizes
 from .validate import validate
@@ -46,7 +46,7 @@ def input_paths(settings: Settings, files: list[InputFile]) -> list[Path]:
 
 def pending_build_id(settings: Settings) -> str:
     """The build id the current inputs would get."""
-    return inputs_digest(snapshot_inputs(settings)[1])
+    return inputs_digest(snapshot_inputs(settings)[1], settings.base_iri)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Checked:
 
 def snapshot_inputs(settings: Settings) -> tuple[list[InputFile], dict[Path, bytes]]:
     """The input files and their bytes, read once."""
-    files = input_files(settings.ontology_dir, settings.data_dir)
+    files = input_files(settings.ontology_dir, settings.data_dir, settings.base_iri)
     return files, read_inputs(input_paths(settings, files))
 
 
@@ -70,26 +70,28 @@ def check(
     """Load the inputs (read once) into memory and validate them; raise LoadError or
     ValidationError."""
     files, snapshot = inputs or snapshot_inputs(settings)
-    return Checked(files, _validated(settings, files, snapshot), inputs_digest(snapshot))
+    build_id = inputs_digest(snapshot, settings.base_iri)
+    return Checked(files, _validated(settings, files, snapshot), build_id)
 
 
 def _validated(settings: Settings, files: list[InputFile], snapshot: dict[Path, bytes]) -> ox.Store:
     """The inputs loaded into memory, once validation found nothing."""
     dataset = load_dataset(files, snapshot)
     dataset.extend(queries_quads(settings, snapshot))
-    problems = validate(dataset, settings.queries_dir / "checks", settings.shacl, snapshot)
+    checks = settings.queries_dir / "checks"
+    problems = validate(dataset, checks, settings.shacl, snapshot, base=settings.base_iri)
     if problems:
         raise ValidationError(problems)
     return dataset
 
 
 def queries_quads(settings: Settings, snapshot: dict[Path, bytes]) -> list[ox.Quad]:
-    """The canned queries' catalogue as RDF, in the queries graph."""
+    """The canned queries' catalogue as RDF (under the base), in the queries graph."""
     try:
-        catalogue = load_catalogue(settings.queries_dir, snapshot)
+        catalogue = load_catalogue(settings.queries_dir, snapshot, base=settings.base_iri)
     except CatalogueError as exc:
         raise LoadError(settings.queries_dir, None, None, str(exc)) from None
-    graph = ox.NamedNode(graph_iri("queries"))
+    graph = ox.NamedNode(iris(settings.base_iri).graph_iri("queries"))
     return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in examples_rdf(catalogue)]
 
 
@@ -102,7 +104,7 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
     nothing is loaded or validated again, which keeps `cica-kg serve` quick to start)."""
     inputs = snapshot_inputs(settings)
     files, snapshot = inputs
-    build_id = inputs_digest(snapshot)
+    build_id = inputs_digest(snapshot, settings.base_iri)
     published = current_build(settings.store)
     if not force and published is not None and published.build_id == build_id:
         return BuildResult(published, changed=False)
@@ -127,7 +129,7 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
                 written = writer.submit(_write_store, tmp / STORE_DIR, settings, inputs)
                 _validated(settings, files, snapshot)
                 graphs = written.result()
-            _write_info(tmp, build_id, files, graphs)
+            _write_info(tmp, build_id, files, graphs, settings.base_iri)
             final = builds / f"{build_id}-{stamp}"
             os.rename(tmp, final)
             fsync_dir(builds)
@@ -165,7 +167,9 @@ def _write_store(
     return graphs
 
 
-def _write_info(tmp: Path, build_id: str, files: list[InputFile], graphs: dict[str, int]) -> None:
+def _write_info(
+    tmp: Path, build_id: str, files: list[InputFile], graphs: dict[str, int], base_iri: str
+) -> None:
     """build.json, then fsync everything: the build is complete before it is renamed."""
     info: dict[str, Any] = {
         "build_id": build_id,
@@ -174,6 +178,7 @@ def _write_info(tmp: Path, build_id: str, files: list[InputFile], graphs: dict[s
         "triples": sum(graphs.values()),
         "graphs": graphs,
         "inputs": [f.path.name for f in files],
+        "base_iri": base_iri,
     }
     (tmp / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     for path in tmp.rglob("*"):

@@ -4,6 +4,7 @@ substitutions, never pasted into the query text. See docs/canned-queries.md."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import weakref
@@ -16,15 +17,13 @@ import pyoxigraph as ox
 
 from . import errors, text_table
 from .errors import CatalogueError
-from .namespaces import ID
+from .namespaces import BASE, iris
 from .query import Answer, Engine, Job
 from .query.lexer import ABSOLUTE_IRI, inspect_query
 from .sparql_files import query_text
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = {"date", "year", "state", "iri", "string"}
-EXAMPLES_BASE = "https://w3id.org/cica-kg/query/"
-ENDPOINT_IRI = "https://w3id.org/cica-kg/sparql"
 STATE_CODES = query_text(__package__ or "cica_kg", "state-codes.rq")
 
 
@@ -57,12 +56,20 @@ class CannedQuery:
     description: str
     params: tuple[Param, ...]
     tags: tuple[str, ...]
-    text: str
+    text: str  # under `base`
     form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE
+    base: str = BASE  # the base of the graph's IRIs the text is written for
 
     @property
     def iri(self) -> str:
-        return EXAMPLES_BASE + self.name
+        """The query as a SPARQL example: <base>query/<name>."""
+        return iris(self.base).query + self.name
+
+    def at(self, base: str) -> CannedQuery:
+        """This query for a graph under `base`: its text rebased."""
+        if base == self.base:
+            return self
+        return dataclasses.replace(self, text=iris(base).rebase(self.text, self.base), base=base)
 
     @property
     def federated(self) -> bool:
@@ -72,11 +79,14 @@ class CannedQuery:
         return next((p for p in self.params if p.name == name), None)
 
 
-def parse(path: Path, strict: bool = True, text: str | None = None) -> CannedQuery:
-    """A canned query from its file (or its `text`); CatalogueError if its header is
-    malformed. With strict=False (ad-hoc files given to the CLI) title and description may
-    be missing."""
+def parse(
+    path: Path, strict: bool = True, text: str | None = None, base: str = BASE
+) -> CannedQuery:
+    """A canned query from its file (or its `text`), written under the canonical base and
+    rebased to `base`; CatalogueError if its header is malformed. With strict=False (ad-hoc
+    files given to the CLI) title and description may be missing."""
     text = path.read_text(encoding="utf-8") if text is None else text
+    text = iris(base).rebase(text)
     fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "tags": []}
     last: str | None = None
     for line in text.splitlines():
@@ -116,6 +126,7 @@ def parse(path: Path, strict: bool = True, text: str | None = None) -> CannedQue
         tags=tags,
         text=text,
         form=info.form,
+        base=base,
     )
 
 
@@ -124,24 +135,25 @@ def catalogue_files(queries_dir: Path) -> list[Path]:
 
 
 def load_catalogue(
-    queries_dir: Path, snapshot: dict[Path, bytes] | None = None
+    queries_dir: Path, snapshot: dict[Path, bytes] | None = None, base: str = BASE
 ) -> dict[str, CannedQuery]:
-    """Every canned query of `queries_dir` (not its checks/), by name; from `snapshot`
-    (path -> bytes) when given."""
+    """Every canned query of `queries_dir` (not its checks/), by name, rebased to `base`;
+    from `snapshot` (path -> bytes) when given."""
     queries = []
     for p in catalogue_files(queries_dir):
         try:
             text = snapshot[p].decode("utf-8") if snapshot is not None else None
         except UnicodeDecodeError as exc:
             raise CatalogueError(f"{p}: not UTF-8 ({exc.reason})") from None
-        queries.append(parse(p, text=text))
+        queries.append(parse(p, text=text, base=base))
     return {q.name: q for q in queries}
 
 
-_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, CannedQuery]]] = {}
+_Signature = tuple[tuple[str, int, int], ...]  # (name, mtime, size) of every file
+_CACHE: dict[tuple[Path, str], tuple[_Signature, dict[str, CannedQuery]]] = {}
 
 
-def cached_catalogue(queries_dir: Path) -> dict[str, CannedQuery]:
+def cached_catalogue(queries_dir: Path, base: str = BASE) -> dict[str, CannedQuery]:
     """load_catalogue(), re-read only when a file is added, removed or changed (one stat per
     file instead of reading and lexing every query on each request)."""
     signature = tuple(
@@ -149,10 +161,10 @@ def cached_catalogue(queries_dir: Path) -> dict[str, CannedQuery]:
         for p in catalogue_files(queries_dir)
         for st in [p.stat()]
     )
-    hit = _CACHE.get(queries_dir)
+    hit = _CACHE.get((queries_dir, base))
     if hit is None or hit[0] != signature:
-        hit = (signature, load_catalogue(queries_dir))
-        _CACHE[queries_dir] = hit
+        hit = (signature, load_catalogue(queries_dir, base=base))
+        _CACHE[queries_dir, base] = hit
     return hit[1]
 
 
@@ -162,7 +174,8 @@ def bind(
     """Typed RDF terms for the given parameter values (defaults applied).
 
     Raises errors.BadRequest naming the parameter and the expected form; `known_states`
-    (ISO alpha-3 codes) lets `state` parameters be checked against the graph."""
+    (ISO alpha-3 codes) lets `state` parameters be checked against the graph. States are
+    IRIs under the query's base."""
     unknown = sorted(set(raw) - {p.name for p in query.params})
     if unknown:
         names = ", ".join(p.name for p in query.params) or "none"
@@ -180,11 +193,13 @@ def bind(
             if p.default == "optional":
                 continue
             value = dt.date.today().isoformat() if p.default == "today" else p.default
-        bound[p.name] = _term(p, value, known_states)
+        bound[p.name] = _term(p, value, known_states, query.base)
     return bound
 
 
-def _term(p: Param, value: str, known_states: Collection[str] | None) -> ox.NamedNode | ox.Literal:
+def _term(
+    p: Param, value: str, known_states: Collection[str] | None, base: str
+) -> ox.NamedNode | ox.Literal:
     def bad() -> errors.BadRequest:
         return errors.BadRequest(
             f"parameter {p.name!r} must be {p.expected()} (e.g. {p.example}); got {value!r}"
@@ -207,7 +222,7 @@ def _term(p: Param, value: str, known_states: Collection[str] | None) -> ox.Name
             known_states is not None and code not in known_states
         ):
             raise bad()
-        return ox.NamedNode(f"{ID}state/{code}")
+        return ox.NamedNode(f"{iris(base).id}state/{code}")
     if p.type == "iri":
         if not ABSOLUTE_IRI.fullmatch(value):
             raise bad()
@@ -216,7 +231,9 @@ def _term(p: Param, value: str, known_states: Collection[str] | None) -> ox.Name
 
 
 def job(engine: Engine, query: CannedQuery, raw: dict[str, str], format_name: str) -> Job:
-    """The job of a canned query with the given parameter values (checked and typed)."""
+    """The job of a canned query with the given parameter values (checked and typed), for
+    the engine's base (a query loaded for another base is rebased)."""
+    query = query.at(engine.settings.base_iri)
     known = None
     if any(p.type == "state" for p in query.params):
         known = state_codes(engine)
@@ -246,16 +263,16 @@ def state_codes(engine: Engine) -> frozenset[str]:
     build_id = engine.build().build_id
     cached = _STATE_CODES.get(engine)
     if cached is None or cached[0] != build_id:
-        codes = frozenset(row["code"]["value"] for row in engine.select(STATE_CODES))
+        query = iris(engine.settings.base_iri).rebase(STATE_CODES)
+        codes = frozenset(row["code"]["value"] for row in engine.select(query))
         cached = _STATE_CODES[engine] = (build_id, codes)
     return cached[1]
 
 
-def examples_rdf(
-    catalogue: dict[str, CannedQuery], endpoint: str = ENDPOINT_IRI
-) -> list[ox.Triple]:
+def examples_rdf(catalogue: dict[str, CannedQuery], endpoint: str | None = None) -> list[ox.Triple]:
     """The catalogue as SPARQL examples (the SIB sparql-examples convention): each query an
-    sh:SPARQLExecutable with its text, label, comment, keywords and target endpoint."""
+    sh:SPARQLExecutable with its text, label, comment, keywords and target endpoint (by
+    default <base>sparql, under each query's base)."""
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     sh = "http://www.w3.org/ns/shacl#"
     rdfs = "http://www.w3.org/2000/01/rdf-schema#"
@@ -283,7 +300,9 @@ def examples_rdf(
                 node, ox.NamedNode(rdfs + "comment"), ox.Literal(q.description, language="en")
             ),
             ox.Triple(node, ox.NamedNode(sh + prop[q.form]), ox.Literal(q.text)),
-            ox.Triple(node, ox.NamedNode(schema + "target"), ox.NamedNode(endpoint)),
+            ox.Triple(
+                node, ox.NamedNode(schema + "target"), ox.NamedNode(endpoint or iris(q.base).sparql)
+            ),
             ox.Triple(node, ox.NamedNode(schema + "identifier"), ox.Literal(q.name)),
         ]
         triples += [

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Mapping
 
 from .canned import CannedQuery
+from .namespaces import iris
 from .query import Engine
 from .sparql_files import query_text
 
@@ -26,7 +27,8 @@ def data_current_to(engine: Engine) -> dt.date | None:
     with _lock:
         if build_id in _by_build:
             return _by_build[build_id]
-    rows = engine.select(query_text(__package__ or "cica_kg", "currency.rq"))
+    text = query_text(__package__ or "cica_kg", "currency.rq")
+    rows = engine.select(iris(engine.settings.base_iri).rebase(text))
     value = None
     if rows:
         try:

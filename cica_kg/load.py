@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import LoadError
-from .namespaces import graph_iri
+from .namespaces import BASE, iris
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,10 @@ class InputFile:
         return self.path.stem
 
 
-def input_files(ontology_dir: Path, data_dir: Path) -> list[InputFile]:
+def input_files(ontology_dir: Path, data_dir: Path, base: str = BASE) -> list[InputFile]:
     """The Turtle files of the ontology and data directories, in a stable order.
 
-    File stems name the graphs, so two files with the same stem are an error."""
+    File stems name the graphs (under `base`), so two files with the same stem are an error."""
     files = sorted(ontology_dir.glob("*.ttl")) + sorted(data_dir.glob("*.ttl"))
     if not files:
         raise LoadError(data_dir, None, None, "no Turtle files found")
@@ -38,7 +38,7 @@ def input_files(ontology_dir: Path, data_dir: Path) -> list[InputFile]:
         if path.stem in seen:
             raise LoadError(path, None, None, f"file name clashes with {seen[path.stem]}")
         seen[path.stem] = path
-    return [InputFile(path, graph_iri(path.stem)) for path in files]
+    return [InputFile(path, iris(base).graph_iri(path.stem)) for path in files]
 
 
 def read_inputs(paths: Iterable[Path]) -> dict[Path, bytes]:
@@ -53,9 +53,12 @@ def read_inputs(paths: Iterable[Path]) -> dict[Path, bytes]:
     return snapshot
 
 
-def inputs_digest(snapshot: dict[Path, bytes]) -> str:
-    """The build id: a content hash of the input files' names and bytes."""
+def inputs_digest(snapshot: dict[Path, bytes], base: str = BASE) -> str:
+    """The build id: a content hash of the input files' names and bytes, and of the base of
+    the graph's IRIs (the same files built under another base make another graph)."""
     digest = hashlib.sha256()
+    if base != BASE:  # not hashed for the canonical base: its build ids stay as they were
+        digest.update(b"base\0" + base.encode() + b"\0")
     for path, data in snapshot.items():
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(data).digest())

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import resources
+from . import namespaces, resources
 from .errors import SettingsError
 
 SHACL_ENGINES = ("auto", "pyshacl", "sparql")
@@ -102,8 +102,10 @@ class Settings:
         300, help="Seconds clients and proxies may reuse a response (Cache-Control max-age)."
     )
     base_iri: str = _setting(
-        "https://w3id.org/cica-kg/",
-        help="Base of the graph's IRIs; /id/… and /ontology on this server answer for them.",
+        namespaces.BASE,
+        help="Base of the graph's IRIs, ending in /: the data and shapes must be written under "
+        "it (the shipped queries and checks are rebased to it); /id/… and /ontology on this "
+        "server answer for them.",
     )
     public_url: str = _setting(
         "",
@@ -151,6 +153,9 @@ class Settings:
                 raise SettingsError(
                     f"CICA_KG_{f.name.upper()}={value!r}: use one of {', '.join(choices)}"
                 )
+        # The graph's IRIs are the base plus a path (id/…, ontology): no "/" would glue them.
+        if not self.base_iri.endswith("/"):
+            raise ValueError(f"CICA_KG_BASE_IRI={self.base_iri!r}: must end with /")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied (None values are ignored, as unset CLI flags)."""

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import RemoteError, RemoteTimeout
+from .namespaces import PROJECT_URL
 
 if TYPE_CHECKING:
     import requests
 
 # Who runs the client: the Wikidata Query Service's User-Agent policy asks for a contact
 # address. The project's home, not the graph's base IRI (a setting).
-PROJECT_URL = "https://w3id.org/cica-kg"
 SPARQL_JSON = "application/sparql-results+json"
 KEPT_BODY = 2000  # characters of an error answer kept on the RemoteError
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import NoBuildError
+from .namespaces import BASE
 from .sparql_files import query_text
 
 CURRENT = "current"
@@ -32,6 +33,7 @@ class BuildInfo:
     path: Path  # the build directory
     triples: int
     graphs: dict[str, int]  # named graph IRI -> triples
+    base_iri: str = BASE  # the base the build's IRIs are under (the base_iri setting)
 
     @property
     def store_path(self) -> Path:
@@ -40,7 +42,14 @@ class BuildInfo:
     @classmethod
     def read(cls, build_dir: Path) -> BuildInfo:
         raw = json.loads((build_dir / INFO_FILE).read_text(encoding="utf-8"))
-        return cls(raw["build_id"], raw["built_at"], build_dir, raw["triples"], raw["graphs"])
+        return cls(
+            raw["build_id"],
+            raw["built_at"],
+            build_dir,
+            raw["triples"],
+            raw["graphs"],
+            raw.get("base_iri", BASE),  # builds made before it was recorded: the canonical
+        )
 
 
 def current_build(store_root: Path) -> BuildInfo | None:

@@ -34,7 +34,6 @@ SUBSET = (
 )  # fmt: skip
 # What passes only once the other modules that hold IRIs (canned queries, load's graph
 # names, export, the serializers' prefixes) follow the setting too.
-NEEDS_IRIS = pytest.mark.xfail(strict=False, reason="needs iris branch")
 
 
 def rebased(text: str) -> str:
@@ -135,7 +134,6 @@ def test_state_page_links_to_this_server_and_draws_its_timeline(bare_client) -> 
     assert "Roles over time" not in page
 
 
-@NEEDS_IRIS
 def test_state_page_shows_its_profile(client) -> None:  # type: ignore[no-untyped-def]
     r = client.get("/id/state/KAZ", headers=HTML)
     assert r.status_code == 200
@@ -168,7 +166,6 @@ def test_search_finds_the_new_base_resources(client) -> None:  # type: ignore[no
     assert '<a href="/id/state/KAZ">Kazakhstan</a>' in page.get_data(as_text=True)
 
 
-@NEEDS_IRIS
 def test_ontology_is_documented_and_served_under_the_new_base(client) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/ontology", headers=HTML).get_data(as_text=True)
     assert f"<code>{NEW}ontology#</code>" in page
@@ -182,7 +179,6 @@ def test_ontology_is_documented_and_served_under_the_new_base(client) -> None:  
     assert not [iri for iri in graph_iris(g) if iri.startswith(CANONICAL)]
 
 
-@NEEDS_IRIS
 def test_canned_queries_answer_under_the_new_base(client) -> None:  # type: ignore[no-untyped-def]
     members = client.get("/queries/members.json", query_string={"date": "2020-01-01"})
     assert members.status_code == 200
@@ -196,7 +192,6 @@ def test_canned_queries_answer_under_the_new_base(client) -> None:  # type: igno
     assert page.status_code == 200 and CANONICAL not in page.get_data(as_text=True)
 
 
-@NEEDS_IRIS
 def test_dumps_hold_the_new_base_iris(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     export(settings.store, settings.dumps_path, base_url=NEW, jobs=1)
     listing = client.get("/dumps/index.json").get_json()
@@ -209,7 +204,6 @@ def test_dumps_hold_the_new_base_iris(client, settings: Settings) -> None:  # ty
     assert not [iri for iri in graph_iris(void) if iri.startswith(CANONICAL)]
 
 
-@NEEDS_IRIS
 def test_no_page_names_the_canonical_base(client) -> None:  # type: ignore[no-untyped-def]
     for path, headers in (
         ("/sparql", HTML),  # the editor's prefixes and example queries

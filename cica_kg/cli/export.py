@@ -10,6 +10,7 @@ import click
 from .. import export as exporting
 from ..export import ExportResult
 from ..export.files import SUMS_FILE
+from ..namespaces import BASE
 from ..settings import Settings
 from .common import PathOption, reports_errors, store_options
 
@@ -27,7 +28,7 @@ from .common import PathOption, reports_errors, store_options
     "--base-url",
     help="Public root URL of the site: void.ttl announces the dumps at <URL>dumps/<file> and "
     "the endpoint at <URL>sparql [env CICA_KG_PUBLIC_URL, default the base IRI "
-    "https://w3id.org/cica-kg/].",
+    f"{BASE}].",
 )
 @click.option(
     "--jobs",
@@ -58,6 +59,7 @@ def export(
         base_url=base_url or settings.public_url or settings.base_iri,
         jobs=jobs,
         engine=settings.engine or None,
+        base_iri=settings.base_iri if settings.engine else None,  # a build records its own
         timeout=timeout,
     )
     for note in result.notes:

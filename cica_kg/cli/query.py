@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .. import canned, currency, errors, formats
-from ..namespaces import PREFIXES
+from ..namespaces import iris
 from ..query import Engine, InlinePool
 from ..settings import Settings
 from .common import reports_errors, store_options
@@ -22,7 +22,7 @@ FORMATS = ["table", "json", "csv", "tsv", "xml", "ttl", "nt", "jsonld", "rdfxml"
 @store_options
 def list_queries(settings: Settings) -> None:
     """List the canned queries with their parameters."""
-    for q in canned.load_catalogue(settings.queries_dir).values():
+    for q in canned.load_catalogue(settings.queries_dir, base=settings.base_iri).values():
         params = " ".join(
             f"[{p.name}={p.example}]" if not p.required else f"{p.name}={p.example}"
             for p in q.params
@@ -50,7 +50,7 @@ def query_command(settings: Settings, name_or_file: str, params: tuple[str, ...]
     day = currency.as_of(query, raw)
     notices = currency.notices(engine, day) if day is not None else []
     if fmt == "table":
-        click.echo(canned.table(json.loads(answer.body), PREFIXES))
+        click.echo(canned.table(json.loads(answer.body), iris(settings.base_iri).prefixes))
     else:
         click.echo(answer.body.decode("utf-8"), nl=False)
     if answer.truncated:
@@ -63,7 +63,7 @@ def _find_query(settings: Settings, name_or_file: str) -> canned.CannedQuery:
     path = Path(name_or_file)
     if path.suffix == ".rq" and path.is_file():
         return canned.parse(path, strict=False)
-    catalogue = canned.load_catalogue(settings.queries_dir)
+    catalogue = canned.load_catalogue(settings.queries_dir, base=settings.base_iri)
     if name_or_file not in catalogue:
         raise errors.NotFound(f"no canned query {name_or_file!r}; `cica-kg queries` lists them")
     return catalogue[name_or_file]

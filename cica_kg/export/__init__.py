@@ -87,7 +87,8 @@ def export(
     store_root_or_published: Path | str | Published | None,
     out_dir: Path | str,
     *,
-    base_url: str = BASE,
+    base_url: str | None = None,
+    base_iri: str | None = None,
     sparql_endpoint: str | None = None,
     chunk_lines: int = CHUNK_LINES,
     jobs: int | None = None,
@@ -97,8 +98,11 @@ def export(
     """Write the dumps, the state-year panel, void.ttl and SHA256SUMS of the published build
     into `out_dir`.
 
-    `base_url` is the public root of the site: dumps are announced at `<base_url>dumps/<file>`
-    and the SPARQL endpoint at `<base_url>sparql` (unless `sparql_endpoint` is given).
+    `base_iri` is the base of the graph's IRIs (the dataset's IRI, the cica: prefix); by
+    default the one the build was made under, or the canonical one for an engine.
+    `base_url` is the public root of the site (default: `base_iri`): dumps are announced at
+    `<base_url>dumps/<file>` and the SPARQL endpoint at `<base_url>sparql` (unless
+    `sparql_endpoint` is given).
     `jobs` worker processes share the work (default: the CPUs available, at most
     MAX_JOBS; 1 runs everything in this process). With `engine` (a SPARQL 1.1 endpoint
     URL) the data comes from there instead of the store, each HTTP call allowed `timeout`
@@ -115,6 +119,7 @@ def export(
             Path(out_dir),
             workers,
             base_url=base_url,
+            base_iri=base_iri,
             sparql_endpoint=sparql_endpoint,
             chunk_lines=max(chunk_lines, 1),
             engine=engine,
@@ -132,7 +137,8 @@ def _export(
     out_dir: Path,
     workers: Workers,
     *,
-    base_url: str,
+    base_url: str | None,
+    base_iri: str | None,
     sparql_endpoint: str | None,
     chunk_lines: int,
     engine: str | None,
@@ -142,6 +148,7 @@ def _export(
     if engine:
         source = EngineSource(engine, timeout)
         build_id, built_at = None, None
+        base_iri = base_iri or BASE
     else:
         if isinstance(store_root_or_published, Published):
             published = store_root_or_published
@@ -152,8 +159,10 @@ def _export(
         info = published.info
         source = StoreSource(published.store, info.store_path, info.path, info.graphs)
         build_id, built_at = info.build_id, info.built_at
+        base_iri = base_iri or info.base_iri
         if workers.inline:  # the jobs run here: they read through the store already open
             workers.cache[reader_key(source.spec)] = StoreReader("", published.store)
+    base_url = base_url or base_iri
     base = base_url if base_url.endswith("/") else base_url + "/"
     endpoint = sparql_endpoint or base + "sparql"
 
@@ -163,13 +172,14 @@ def _export(
                 shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
         try:
-            files, stats = write_dumps(source, workers, staging, chunk_lines)
+            files, stats = write_dumps(source, workers, staging, chunk_lines, base_iri)
             if build_id is None:  # a remote engine: the version is the content's digest
                 nq = next(f for f in files if f.name == dump_name(format_named("nq")))
                 build_id = "remote-" + nq.sha256[:16]
             files.append(write_panel(source, staging / PANEL_FILE))
             void_path = staging / VOID_FILE
-            write_void(void_triples(build_id, built_at, stats, files, base, endpoint), void_path)
+            triples = void_triples(build_id, built_at, stats, files, base, endpoint, base_iri)
+            write_void(triples, void_path, base_iri)
             files.append(DumpFile(VOID_FILE, void_path.stat().st_size, sha256_file(void_path)))
             _publish(staging, out_dir, files)
         finally:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..namespaces import BASE
 from .blank_nodes import canonical_blank_lines
 from .files import DUMP_FORMATS, DumpFile, dump_name
 from .pack import pack_file
@@ -25,9 +26,10 @@ from .workers import RANKS, Workers
 
 
 def write_dumps(
-    source: Source, workers: Workers, staging: Path, chunk_lines: int
+    source: Source, workers: Workers, staging: Path, chunk_lines: int, base: str = BASE
 ) -> tuple[list[DumpFile], VoidStats]:
-    """The six dumps and their .gz into `staging`; the files in SHA256SUMS order."""
+    """The six dumps and their .gz into `staging` (prefixes and statistics for a graph
+    under `base`); the files in SHA256SUMS order."""
     work = staging / ".sort"
     work.mkdir()
     graphs = source.graphs()
@@ -39,6 +41,7 @@ def write_dumps(
         paths={fmt.name: staging / dump_name(fmt) for fmt in DUMP_FORMATS},
         work=work,
         chunk_lines=chunk_lines,
+        base=base,
     )
     failed = True
     try:
@@ -77,6 +80,7 @@ class _Steps:
     paths: dict[str, Path]
     work: Path
     chunk_lines: int
+    base: str  # of the graph's IRIs: the cica: prefix, the class of the sources
     packed: dict[str, Future[tuple[DumpFile, DumpFile]]] = field(default_factory=dict)
 
     def pack(self, name: str) -> None:
@@ -84,7 +88,7 @@ class _Steps:
 
     def serialize(self, name: str, source_name: str) -> None:
         job = {"op": "serialize", "source": str(self.paths[source_name]), "format": name,
-               "out": str(self.paths[name])}  # fmt: skip
+               "out": str(self.paths[name]), "base": self.base}  # fmt: skip
         self.workers.call(job, RANKS[name])
         self.pack(name)
 
@@ -109,7 +113,7 @@ class _Steps:
         self.workers.call(job, RANKS["triples"])
         self.pack("nt")
         count = {"op": "count", "source": str(self.paths["nt"]), "work": str(self.work),
-                 "chunk_lines": self.chunk_lines}  # fmt: skip
+                 "chunk_lines": self.chunk_lines, "base": self.base}  # fmt: skip
         return [self.calls.submit(self.workers.call, count, RANKS["count"])] + [
             self.calls.submit(self.serialize, name, "nt") for name in ("jsonld", "rdfxml", "ttl")
         ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..namespaces import BASE, CICA, ID, PREFIXES, WD
+from ..namespaces import BASE, VOCABULARIES, WD, iris
 from .files import (
     GZIP_MEDIA_TYPE,
     LICENSE,
@@ -28,14 +28,17 @@ from .files import (
 )
 from .sorting import DistinctCounter, block_size
 
-DATASET_IRI = BASE + "dataset"
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 
 SPDX = "http://spdx.org/rdf/terms#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID_PREFIXES = {**PREFIXES, "sd": SD, "spdx": SPDX}
+
+
+def void_prefixes(base: str = BASE) -> dict[str, str]:
+    """The prefixes of void.ttl for a graph under `base`."""
+    return {**iris(base).prefixes, "sd": SD, "spdx": SPDX}  # the order void.ttl has
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,18 @@ class VoidStats:
 
 VOID_COUNTS = ("triples", "distinct_subjects", "distinct_objects", "classes", "properties",
                "wikidata_links")  # fmt: skip
-RDF_TYPE = f"<{PREFIXES['rdf']}type>".encode()
-OWL_SAME_AS = f"<{PREFIXES['owl']}sameAs>".encode()
+RDF_TYPE = f"<{VOCABULARIES['rdf']}type>".encode()
+OWL_SAME_AS = f"<{VOCABULARIES['owl']}sameAs>".encode()
 WIKIDATA_OBJECT = f"<{WD}".encode()
-SOURCE_OBJECT = f"<{CICA}Source> .".encode()
 WIKIDATA_LINK = b" " + OWL_SAME_AS + b" " + WIKIDATA_OBJECT
 TRIPLE_PARTS = re.compile(rb"(\S+) (\S+) (.*)\n")  # subject, predicate, b"<o> ."
 
 
-def count_triples(path: str, work: str, chunk_lines: int) -> dict[str, Any]:
-    """The VoID statistics of the union graph, counted on cica-kg.nt (sorted, distinct):
-    distinct subjects from the sorted order, distinct objects by a DistinctCounter, the
-    rest in counters with one entry per class or property."""
+def count_triples(path: str, work: str, chunk_lines: int, base: str = BASE) -> dict[str, Any]:
+    """The VoID statistics of the union graph (its IRIs under `base`), counted on cica-kg.nt
+    (sorted, distinct): distinct subjects from the sorted order, distinct objects by a
+    DistinctCounter, the rest in counters with one entry per class or property."""
+    source_object = f"<{iris(base).cica}Source> .".encode()
     triples = subjects = wikidata_links = 0
     last_subject = b""
     predicates: Counter[bytes] = Counter()
@@ -100,7 +103,7 @@ def count_triples(path: str, work: str, chunk_lines: int) -> dict[str, Any]:
             objects.update(map(itemgetter(2), parts))
             typed = list(compress(parts, map(RDF_TYPE.__eq__, map(itemgetter(1), parts))))
             classes.update(o for _, _, o in typed if o[:1] == b"<")
-            sources += [s for s, _, o in typed if o == SOURCE_OBJECT and s[:1] == b"<"]
+            sources += [s for s, _, o in typed if o == source_object and s[:1] == b"<"]
             if WIKIDATA_LINK in text:  # rare: skip the per-line test in most blocks
                 wikidata_links += sum(
                     1 for _, p, o in parts if p == OWL_SAME_AS and o.startswith(WIKIDATA_OBJECT)
@@ -140,8 +143,11 @@ def void_stats(counted: dict[str, Any], keys: list[str], quads: list[int]) -> Vo
 # ---------------------------------------------------------------------------------------
 
 
+_VOCABULARIES = {**VOCABULARIES, "sd": SD, "spdx": SPDX}
+
+
 def _n(prefix: str, local: str) -> ox.NamedNode:
-    return ox.NamedNode(VOID_PREFIXES[prefix] + local)
+    return ox.NamedNode(_VOCABULARIES[prefix] + local)
 
 
 def _int(value: int, datatype: str = "integer") -> ox.Literal:
@@ -155,14 +161,17 @@ def void_triples(
     files: list[DumpFile],
     base_url: str,
     sparql_endpoint: str,
+    base_iri: str = BASE,
 ) -> list[ox.Triple]:
-    """The VoID + DCAT description of the dataset and its dumps (sorted, no blank nodes).
-    `built_at` None (a remote engine's data: no build date known) states no date."""
+    """The VoID + DCAT description of the dataset (its IRIs under `base_iri`) and its dumps
+    (sorted, no blank nodes). `built_at` None (a remote engine's data: no build date known)
+    states no date."""
     from ..browse.service_description import W3C_FORMAT  # it imports store: not at a worker start
 
+    ns = iris(base_iri)
     a = _n("rdf", "type")
-    ds = ox.NamedNode(DATASET_IRI)
-    local = lambda name: ox.NamedNode(f"{DATASET_IRI}#{name}")  # noqa: E731
+    ds = ox.NamedNode(ns.dataset)
+    local = lambda name: ox.NamedNode(f"{ns.dataset}#{name}")  # noqa: E731
     en = lambda text: ox.Literal(text, language="en")  # noqa: E731
     t: list[ox.Triple] = [
         ox.Triple(ds, a, _n("void", "Dataset")),
@@ -180,8 +189,8 @@ def void_triples(
         ox.Triple(ds, _n("dcterms", "hasVersion"), ox.Literal(build_id)),
         ox.Triple(ds, _n("owl", "versionInfo"), ox.Literal(build_id)),
         ox.Triple(ds, _n("void", "sparqlEndpoint"), ox.NamedNode(sparql_endpoint)),
-        ox.Triple(ds, _n("void", "uriSpace"), ox.Literal(ID)),
-        ox.Triple(ds, _n("void", "vocabulary"), ox.NamedNode(CICA)),
+        ox.Triple(ds, _n("void", "uriSpace"), ox.Literal(ns.id)),
+        ox.Triple(ds, _n("void", "vocabulary"), ox.NamedNode(ns.cica)),
         ox.Triple(ds, _n("void", "triples"), _int(stats.triples)),
         ox.Triple(ds, _n("void", "distinctSubjects"), _int(stats.distinct_subjects)),
         ox.Triple(ds, _n("void", "distinctObjects"), _int(stats.distinct_objects)),
@@ -307,9 +316,9 @@ def panel_triples(ds: ox.NamedNode, dump: DumpFile, url: str) -> list[ox.Triple]
     from ..browse.service_description import W3C_FORMAT
 
     a = _n("rdf", "type")
-    dist = ox.NamedNode(f"{DATASET_IRI}#{PANEL_QUERY}-csv")
+    dist = ox.NamedNode(f"{ds.value}#{PANEL_QUERY}-csv")
     checksum = ox.NamedNode(f"{dist.value}-checksum")
-    layout = ox.NamedNode(f"{DATASET_IRI}#cow-igo-state-year-format3")
+    layout = ox.NamedNode(f"{ds.value}#cow-igo-state-year-format3")
     fmt = panel_format()
     return [
         ox.Triple(ds, _n("dcat", "distribution"), dist),
@@ -346,7 +355,7 @@ def panel_triples(ds: ox.NamedNode, dump: DumpFile, url: str) -> list[ox.Triple]
     ]
 
 
-def write_void(triples: list[ox.Triple], path: Path) -> None:
+def write_void(triples: list[ox.Triple], path: Path, base_iri: str = BASE) -> None:
     # The namespaces of the IRIs used (up to their last / or #): a few dozen, whatever the
     # number of triples. Every prefix IRI ends with / or #, so an IRI starts with a prefix
     # exactly when its namespace does.
@@ -358,7 +367,7 @@ def write_void(triples: list[ox.Triple], path: Path) -> None:
     }
     used = {
         prefix: iri
-        for prefix, iri in VOID_PREFIXES.items()
+        for prefix, iri in void_prefixes(base_iri).items()
         if prefix == "xsd" or any(space.startswith(iri) for space in spaces)
     }
     with open(path, "wb") as fh:

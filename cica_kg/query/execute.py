@@ -8,7 +8,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .. import errors, formats
-from ..namespaces import PREFIXES
+from ..namespaces import iris
 from . import results
 from .job import Answer, Job
 
@@ -27,8 +27,9 @@ def execute(store: ox.Store, job: Job) -> Answer:
         kwargs["use_default_graph_as_union"] = True
     if job.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.substitutions}
+    prefixes = iris(job.base).prefixes
     try:
-        result = store.query(job.query, prefixes=PREFIXES, **kwargs)
+        result = store.query(job.query, prefixes=prefixes, **kwargs)
     except SyntaxError as exc:
         raise errors.QuerySyntaxError(f"query syntax error: {exc}") from None
     except RuntimeError as exc:
@@ -48,7 +49,7 @@ def execute(store: ox.Store, job: Job) -> Answer:
             triples = take(result, job.max_rows)
             truncated = len(triples) > job.max_rows
             triples = triples[: job.max_rows]
-            body = results.write_triples(triples, fmt, PREFIXES)
+            body = results.write_triples(triples, fmt, prefixes)
             form, rows = "CONSTRUCT", len(triples)
     except OSError as exc:  # SERVICE failures surface while iterating
         raise errors.UpstreamError(f"a federated (SERVICE) call failed: {exc}") from None

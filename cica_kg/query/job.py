@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..namespaces import BASE
+
 TRUNCATED_HEADER = "CICA-KG-Result-Truncated"
 
 
@@ -22,6 +24,10 @@ class Job:
     union_default_graph: bool = True
     max_rows: int = 10_000
     max_bytes: int = 50_000_000
+    # The base of the graph's IRIs: the `cica:` prefix the engine pre-declares is under it
+    # (set from the settings by policy.prepare; one engine has one base, so it is no part of
+    # the cache key).
+    base: str = BASE
 
     def cache_key(self) -> str:
         raw = repr(

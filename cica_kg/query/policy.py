@@ -9,7 +9,7 @@ import dataclasses
 import functools
 
 from .. import errors
-from ..namespaces import PREFIXES
+from ..namespaces import iris
 from ..settings import Settings
 from .job import Job
 from .lexer import QueryInfo, inspect_query, redirect_services
@@ -27,7 +27,7 @@ def check(settings: Settings, query: str) -> QueryInfo:
         )
     if not query.strip():
         raise errors.BadRequest("the query is empty")
-    info = _inspect(query)
+    info = _inspect(query, settings.base_iri)
     if info.unreadable:
         raise errors.BadRequest(f"the query cannot be read: {info.unreadable}")
     if info.depth > MAX_NESTING:
@@ -54,8 +54,11 @@ def check(settings: Settings, query: str) -> QueryInfo:
 
 
 def prepare(settings: Settings, job: Job, info: QueryInfo) -> Job:
-    """The job as it will run: the query's own FROM wins over the union default graph;
-    SERVICE calls to Wikidata go to the configured endpoint."""
+    """The job as it will run: under the settings' base (its pre-declared prefixes); the
+    query's own FROM wins over the union default graph; SERVICE calls to Wikidata go to the
+    configured endpoint."""
+    if job.base != settings.base_iri:
+        job = dataclasses.replace(job, base=settings.base_iri)
     if info.has_dataset_clause:
         job = dataclasses.replace(job, union_default_graph=False)
     if info.services and settings.wikidata_endpoint != WIKIDATA_SPARQL:
@@ -65,7 +68,7 @@ def prepare(settings: Settings, job: Job, info: QueryInfo) -> Job:
 
 
 @functools.lru_cache(maxsize=512)
-def _inspect(query: str) -> QueryInfo:
+def _inspect(query: str, base: str) -> QueryInfo:
     """inspect_query, remembered for repeated texts (the canned queries, pages' queries);
     the QueryInfo returned is shared, and nothing changes it after inspect_query returns."""
-    return inspect_query(query, PREFIXES)
+    return inspect_query(query, iris(base).prefixes)

@@ -14,7 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .. import errors, formats
-from ..namespaces import PREFIXES
+from ..namespaces import iris
 from ..sparql_files import query_text
 from ..sparql_http import SPARQL_JSON, SparqlHttp
 from ..store import BuildInfo
@@ -82,8 +82,9 @@ class RemoteEngine:
         self, form: str | None, text: str, params: dict[str, Any], fmt: formats.Format,
         job: Job, timeout: float,
     ) -> Answer:  # fmt: skip
+        prefixes = iris(job.base).prefixes
         if form in ("SELECT", "ASK"):
-            doc = self.post(with_prefixes(text, PREFIXES), SPARQL_JSON, timeout, **params).json()
+            doc = self.post(with_prefixes(text, prefixes), SPARQL_JSON, timeout, **params).json()
             if "boolean" in doc:
                 return Answer(
                     results.write_boolean(bool(doc["boolean"]), fmt),
@@ -102,12 +103,12 @@ class RemoteEngine:
             body = results.write_solutions(variables, rows, fmt)
             return Answer(body, fmt.content_type, "SELECT", len(rows), truncated)
         response = self.post(
-            with_prefixes(text, PREFIXES), "application/n-triples", timeout, **params
+            with_prefixes(text, prefixes), "application/n-triples", timeout, **params
         )
         triples = take(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES), job.max_rows)
         truncated = len(triples) > job.max_rows
         triples = triples[: job.max_rows]
-        body = results.write_triples(triples, fmt, PREFIXES)
+        body = results.write_triples(triples, fmt, prefixes)
         return Answer(body, fmt.content_type, "CONSTRUCT", len(triples), truncated)
 
 

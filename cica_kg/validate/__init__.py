@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import SettingsError
-from ..namespaces import graph_iri
+from ..namespaces import BASE, iris
 from ..settings import SHACL_ENGINES
 from . import shacl_run
 from .checks import check_files, run_check
@@ -44,18 +44,26 @@ def validate(
     checks_dir: Path,
     shacl: str = "auto",
     snapshot: Mapping[Path, bytes] | None = None,
+    *,
+    base: str = BASE,
 ) -> list[Problem]:
-    """All problems of a loaded dataset: the shapes' first, then each check's in file order.
-    The checks' text comes from `snapshot` when given (the bytes the build id was made of)."""
+    """All problems of a loaded dataset whose IRIs are under `base`: the shapes' first, then
+    each check's in file order. The checks' text comes from `snapshot` when given (the bytes
+    the build id was made of), rebased from the canonical base to `base`."""
+    ns = iris(base)
     checks: list[Callable[[], list[Problem]]] = []
     for path in check_files(checks_dir):
-        text = snapshot[path].decode() if snapshot and path in snapshot else None
-        checks.append(partial(run_check, store, path, text))
+        if snapshot and path in snapshot:
+            text = snapshot[path].decode()
+        else:
+            text = path.read_text(encoding="utf-8")
+        checks.append(partial(run_check, store, path, ns.rebase(text)))
+    shapes_graph = ns.graph_iri("shapes")
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         if shacl_engine(store, shacl) == "pyshacl":
-            shapes = [pool.submit(shape_problems, store)]
+            shapes = [pool.submit(shape_problems, store, shapes_graph)]
         else:  # each compiled constraint is a task of its own, for an even spread
-            constraints, graphs = shacl_run.prepare(store, graph_iri("shapes"))
+            constraints, graphs = shacl_run.prepare(store, shapes_graph)
             shapes = [pool.submit(shacl_run.problems, c, store, graphs) for c in constraints]
         found = [pool.submit(check) for check in checks]
         shape_rows = shacl_run.sort_problems(p for f in shapes for p in f.result())

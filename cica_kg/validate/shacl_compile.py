@@ -46,12 +46,12 @@ import pyoxigraph as ox
 import rdflib
 
 from ..errors import ShapeCompileError
-from ..namespaces import PREFIXES
+from ..namespaces import VOCABULARIES
 from .shacl_shapes import SH, ShapesGraph, Term
 
-RDF_TYPE = f"<{PREFIXES['rdf']}type>"
-SUBCLASS_OF = f"<{PREFIXES['rdfs']}subClassOf>"
-XSD = PREFIXES["xsd"]
+RDF_TYPE = f"<{VOCABULARIES['rdf']}type>"
+SUBCLASS_OF = f"<{VOCABULARIES['rdfs']}subClassOf>"
+XSD = VOCABULARIES["xsd"]
 
 # The XSD datatypes Oxigraph can cast a string to: a failed cast is an ill-typed literal.
 _CASTABLE = {

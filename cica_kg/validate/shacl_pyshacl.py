@@ -10,10 +10,10 @@ import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from ..namespaces import PREFIXES, graph_iri
+from ..namespaces import VOCABULARIES, graph_iri
 from .problem import Problem
 
-SH = rdflib.Namespace(PREFIXES["sh"])
+SH = rdflib.Namespace(VOCABULARIES["sh"])
 
 
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> rdflib.term.Node:

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from ..errors import ShapeCompileError
-from ..namespaces import PREFIXES
+from ..namespaces import VOCABULARIES
 
-SH = PREFIXES["sh"]
-RDF_FIRST, RDF_REST, RDF_NIL = (PREFIXES["rdf"] + n for n in ("first", "rest", "nil"))
+SH = VOCABULARIES["sh"]
+RDF_FIRST, RDF_REST, RDF_NIL = (VOCABULARIES["rdf"] + n for n in ("first", "rest", "nil"))
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -29,7 +29,7 @@ _PARAMETERS = {
 }
 _REPEATABLE = {SH + "targetClass", SH + "targetSubjectsOf", SH + "property"}
 _TARGETS = (SH + "targetClass", SH + "targetSubjectsOf")
-_CLASSES = {PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class"}
+_CLASSES = {VOCABULARIES["rdfs"] + "Class", VOCABULARIES["owl"] + "Class"}
 
 
 class ShapesGraph:
@@ -97,7 +97,7 @@ class ShapesGraph:
                     raise ShapeCompileError(
                         f"{self.describe(node)}: more than one {name} is not supported"
                     )
-            types = {t.value for t in predicates.get(PREFIXES["rdf"] + "type", [])}
+            types = {t.value for t in predicates.get(VOCABULARIES["rdf"] + "type", [])}
             if types & _CLASSES and any(p.startswith(SH) for p in predicates):
                 raise ShapeCompileError(
                     f"{self.describe(node)}: implicit class targets (a shape that is also a "

@@ -86,7 +86,7 @@ def _resource_page(desc: Description, key: str) -> str:
                     title=f"{desc.label}: roles in CICA over time",
                 )
             )
-        catalogue = canned.cached_catalogue(get_settings().queries_dir)
+        catalogue = canned.cached_catalogue(get_settings().queries_dir, get_settings().base_iri)
         if "state-profile" in catalogue:
             profile = json.loads(
                 canned.run(engine, catalogue["state-profile"], {"state": code}, "json").body

@@ -26,7 +26,8 @@ from ..export.files import (
     panel_format,
     read_checksums,
 )
-from ..export.void import VOID_PREFIXES
+from ..export.void import void_prefixes
+from ..namespaces import VOCABULARIES
 from .context import get_settings
 from .responses import cache_headers, choose_format, json_response, matches, not_modified
 
@@ -34,8 +35,8 @@ blueprint = Blueprint("dumps", __name__)
 
 NO_DUMPS = "no dumps exported yet; run cica-kg export"
 SUMS_TYPE = "text/plain; charset=utf-8"
-OWL_VERSION = ox.NamedNode(VOID_PREFIXES["owl"] + "versionInfo")
-MODIFIED = ox.NamedNode(VOID_PREFIXES["dcterms"] + "modified")
+OWL_VERSION = ox.NamedNode(VOCABULARIES["owl"] + "versionInfo")
+MODIFIED = ox.NamedNode(VOCABULARIES["dcterms"] + "modified")
 
 
 def dumps_dir() -> Path:
@@ -198,5 +199,8 @@ def void() -> Response:
     else:
         assert fmt.rdf is not None
         triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
-        body = ox.serialize(triples, format=fmt.rdf, prefixes=VOID_PREFIXES) or b""
+        body = (
+            ox.serialize(triples, format=fmt.rdf, prefixes=void_prefixes(get_settings().base_iri))
+            or b""
+        )
     return cache_headers(Response(body, content_type=fmt.content_type), etag)

@@ -16,7 +16,9 @@ def default_query() -> str:
 
 def editor_page() -> Response:
     """YASGUI (vendored), with the graph's prefixes and the canned queries as examples."""
-    queries = list(canned.cached_catalogue(get_settings().queries_dir).values())
+    queries = list(
+        canned.cached_catalogue(get_settings().queries_dir, get_settings().base_iri).values()
+    )
     endpoint = url_for("sparql.endpoint", _external=True)
     query = default_query()
     config = {

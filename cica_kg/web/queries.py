@@ -18,7 +18,7 @@ blueprint = Blueprint("queries", __name__)
 
 
 def catalogue() -> dict[str, CannedQuery]:
-    return canned.cached_catalogue(get_settings().queries_dir)
+    return canned.cached_catalogue(get_settings().queries_dir, get_settings().base_iri)
 
 
 def find(name: str) -> CannedQuery:

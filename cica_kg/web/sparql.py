@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 
 from .. import errors, formats
 from ..browse.service_description import describe
-from ..namespaces import PREFIXES
+from ..namespaces import VOCABULARIES
 from ..query import Job
 from ..query.lexer import ABSOLUTE_IRI
 from .context import get_engine, get_settings
@@ -118,8 +118,8 @@ def _sd_prefixes(fmt: formats.Format) -> dict[str, str] | None:
     return {
         "sd": "http://www.w3.org/ns/sparql-service-description#",
         "formats": "http://www.w3.org/ns/formats/",
-        "void": PREFIXES["void"],
-        "dcterms": PREFIXES["dcterms"],
+        "void": VOCABULARIES["void"],
+        "dcterms": VOCABULARIES["dcterms"],
     }
 
 

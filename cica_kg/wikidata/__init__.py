@@ -23,7 +23,7 @@ from .comparison import (
     match_candidates,
     parse_memberships,
 )
-from .model import CICA_IRI, CICA_LABELS, QID, Addition, Finding, OurRole, Report, Resource
+from .model import CICA_KEY, CICA_LABELS, QID, Addition, Finding, OurRole, Report, Resource
 from .ours import load_resources, load_roles, with_engine
 from .wdqs_queries import candidates_query, items_query, membership_query
 
@@ -91,7 +91,7 @@ def compare(
     names = [n for r in unlinked for n in candidate_names(r)]
     candidate_rows = client.select(candidates_query(names)) if names else []
     candidates = match_candidates(unlinked, candidate_rows)
-    link = next((r.qid for r in resources if r.iri == CICA_IRI and r.qid), None)
+    link = next((r.qid for r in resources if r.key == CICA_KEY and r.qid), None)
     known = cica_qid or link
     found_by = "option" if cica_qid else "link" if link else "label"
     cica, statements = parse_memberships(client.select(membership_query(known)), known, found_by)
@@ -100,7 +100,7 @@ def compare(
         findings.append(
             Finding(
                 "missing",
-                "organization/CICA",
+                CICA_KEY,
                 known or "",
                 "CICA's item",
                 CICA_LABELS[1],

@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..namespaces import ID
-
 Row = dict[str, dict[str, str]]  # one SPARQL JSON binding
 
-CICA_IRI = ID + "organization/CICA"
+CICA_KEY = "organization/CICA"  # CICA's own resource, by its key
 CICA_LABELS = (
     "Conference on Interaction and Confidence-Building Measures in Asia",
     "Conference on Interaction and Confidence Building Measures in Asia",
@@ -89,6 +87,7 @@ class Resource:
     """A state, organisation or city of our graph, with its Wikidata QID if linked."""
 
     iri: str
+    key: str  # the IRI without the id/ namespace, e.g. state/KAZ
     kind: str
     label: str
     alt_labels: tuple[str, ...] = ()
@@ -97,25 +96,18 @@ class Resource:
     iso3: str | None = None
     qid: str | None = None
 
-    @property
-    def key(self) -> str:
-        return self.iri.removeprefix(ID)
-
 
 @dataclass(frozen=True)
 class OurRole:
     """One of our full memberships or observer statuses in CICA."""
 
     iri: str
+    key: str  # the IRI without the id/ namespace
     member: str
     role: str  # "member" | "observer"
     start: PartialDate | None
     end: PartialDate | None
     url: str | None  # the reference URL for Wikidata (S854)
-
-    @property
-    def key(self) -> str:
-        return self.iri.removeprefix(ID)
 
 
 @dataclass(frozen=True)

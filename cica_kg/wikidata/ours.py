@@ -8,34 +8,37 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..namespaces import CICA, WD
+from ..namespaces import WD, Iris, iris
 from ..query import Engine, InlinePool
 from ..settings import Settings
 from ..sparql_files import query_text
-from .model import CICA_IRI, KIND_ORDER, OurRole, PartialDate, Resource, Row
+from .model import KIND_ORDER, OurRole, PartialDate, Resource, Row
 
-KINDS = {
-    CICA + "State": "state",
-    CICA + "InternationalOrganization": "organization",
-    "http://www.w3.org/ns/org#OrganizationalUnit": "organization",
-    CICA + "City": "city",
-}
-PRECISIONS = {CICA + "dayPrecision": 11, CICA + "monthPrecision": 10, CICA + "yearPrecision": 9}
-ROLES = {CICA + "memberRole": "member", CICA + "observerRole": "observer"}
+# Our classes and terms by their local name in the cica: namespace (whatever its base).
+KINDS = {"State": "state", "InternationalOrganization": "organization", "City": "city"}
+ORG_UNIT = "http://www.w3.org/ns/org#OrganizationalUnit"  # an organisation too
+PRECISIONS = {"dayPrecision": 11, "monthPrecision": 10, "yearPrecision": 9}
+ROLES = {"memberRole": "member", "observerRole": "observer"}
 
 
-def _query(name: str) -> str:
-    return query_text(__package__ or "cica_kg.wikidata", name)
+def _query(ns: Iris, name: str) -> str:
+    return ns.rebase(query_text(__package__ or "cica_kg.wikidata", name))
+
+
+def _local(ns: Iris, iri: str) -> str:
+    return iri.removeprefix(ns.cica)
 
 
 def load_resources(engine: Engine) -> list[Resource]:
     """Every state, organisation and city, with its Wikidata QID if it has one."""
+    ns = iris(engine.settings.base_iri)
     grouped: dict[str, dict[str, Any]] = {}
-    for row in engine.select(_query("ours-resources.rq")):
+    for row in engine.select(_query(ns, "ours-resources.rq")):
         iri = row["resource"]["value"]
+        cls = row["class"]["value"]
+        kind = "organization" if cls == ORG_UNIT else KINDS[_local(ns, cls)]
         entry = grouped.setdefault(
-            iri,
-            {"kind": KINDS[row["class"]["value"]], "label": row["label"]["value"], "alts": set()},
+            iri, {"kind": kind, "label": row["label"]["value"], "alts": set()}
         )
         if "alt" in row:
             entry["alts"].add(row["alt"]["value"])
@@ -47,6 +50,7 @@ def load_resources(engine: Engine) -> list[Resource]:
     resources = [
         Resource(
             iri=iri,
+            key=iri.removeprefix(ns.id),
             kind=e["kind"],
             label=e["label"],
             alt_labels=tuple(sorted(e["alts"])),
@@ -62,15 +66,17 @@ def load_resources(engine: Engine) -> list[Resource]:
 
 def load_roles(engine: Engine) -> list[OurRole]:
     """Our full memberships and observer statuses in CICA, each with one reference URL."""
+    ns = iris(engine.settings.base_iri)
     grouped: dict[str, dict[str, Any]] = {}
-    for row in engine.select(_query("ours-roles.rq"), cica=ox.NamedNode(CICA_IRI)):
+    cica = ox.NamedNode(ns.organization)
+    for row in engine.select(_query(ns, "ours-roles.rq"), cica=cica):
         entry = grouped.setdefault(
             row["record"]["value"],
             {
                 "member": row["member"]["value"],
-                "role": ROLES[row["role"]["value"]],
-                "start": _our_date(row, "start"),
-                "end": _our_date(row, "end"),
+                "role": ROLES[_local(ns, row["role"]["value"])],
+                "start": _our_date(ns, row, "start"),
+                "end": _our_date(ns, row, "end"),
                 "urls": {},
             },
         )
@@ -79,6 +85,7 @@ def load_roles(engine: Engine) -> list[OurRole]:
     roles = [
         OurRole(
             iri=iri,
+            key=iri.removeprefix(ns.id),
             member=e["member"],
             role=e["role"],
             start=e["start"],
@@ -90,10 +97,10 @@ def load_roles(engine: Engine) -> list[OurRole]:
     return sorted(roles, key=lambda r: r.iri)
 
 
-def _our_date(row: Row, name: str) -> PartialDate | None:
+def _our_date(ns: Iris, row: Row, name: str) -> PartialDate | None:
     if name not in row:
         return None
-    precision = PRECISIONS.get(row.get(name + "Precision", {}).get("value", ""), 11)
+    precision = PRECISIONS.get(_local(ns, row.get(name + "Precision", {}).get("value", "")), 11)
     return PartialDate.parse(row[name]["value"], precision)
 
 
