@@ -17,6 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from virtuoso import Virtuoso
+from virtuoso import binaries as virtuoso_binaries
+from virtuoso import required as virtuoso_required
+from virtuoso import running as running_virtuoso
 
 from cica_kg import build as building
 from cica_kg import resources
@@ -172,3 +176,22 @@ def oxigraph_server(location: Path, union_default_graph: bool = True) -> Iterato
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def require_virtuoso() -> None:
+    """Skip the calling test where Virtuoso is not installed; in CI (CI=true) fail it
+    instead: .ci/run installs Debian's virtuoso-opensource-7-bin."""
+    if virtuoso_binaries() is None:
+        if virtuoso_required():
+            pytest.fail(
+                "virtuoso-t / isql-vt are missing: apt-get install virtuoso-opensource-7-bin"
+            )
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource-7-bin)")
+
+
+@pytest.fixture(scope="session")
+def virtuoso() -> Iterator[Virtuoso]:
+    """A running Virtuoso 7 with an empty database (tests/virtuoso.py), for the session."""
+    require_virtuoso()
+    with running_virtuoso() as server:
+        yield server
