@@ -54,7 +54,7 @@ def cell(rows: Rows, iso3: str, year: int) -> tuple[str, str]:
 def cli_csv(*args: str) -> str:
     result = CliRunner().invoke(cli, ["query", "state-year", "--format", "csv", *args])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # the answer alone: notices and stray logs go to stderr
 
 
 # -- COW codes in the graph ---------------------------------------------------------------
