@@ -15,6 +15,7 @@ directory (the CLI, tests with Flask's client) the metrics live in this process.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -59,13 +60,37 @@ def multiprocess() -> bool:
     return bool(os.environ.get(ENV))
 
 
+class _Nothing:
+    """Stands for every metric where nothing is counted."""
+
+    def labels(self, *values: str) -> _Nothing:
+        return self
+
+    def inc(self, amount: float = 1) -> None:
+        pass
+
+    dec = observe = inc
+
+
+_NOTHING = _Metrics(*[_Nothing()] * len(dataclasses.fields(_Metrics)))
 _created: list[_Metrics] = []  # at most one: the metrics of this process
 _create_lock = threading.Lock()
+_enabled = False
+
+
+def enable() -> None:
+    """Count from now on, in this process (the web app calls this when it is created; the
+    CLI never does, and so never pays prometheus_client's import, about 0.1 s)."""
+    global _enabled
+    _enabled = True
+    _metrics()
 
 
 def _metrics() -> _Metrics:
     """The metrics, created on first use; once only, even when threads race to it (two
     sets would each keep their own value of the same file's figure, and lose counts)."""
+    if not _enabled:
+        return _NOTHING
     if not _created:
         with _create_lock:
             if not _created:

@@ -115,7 +115,9 @@ def test_every_worker_counts_and_the_counts_match_the_traffic(served: Server) ->
     }
     for (route, status), responses in traffic.items():
         assert all(str(r.status_code) == status for r in responses), route
-    after = wait_for(served, "cica_kg_query_processes_alive", 4)
+    # The stopped query's process is killed and replaced in the background.
+    started = value(before, "cica_kg_query_processes_started_total")
+    after = wait_for(served, "cica_kg_query_processes_started_total", started + 1)
     for (route, status), responses in traffic.items():
         got = delta(before, after, "cica_kg_http_requests_total", route=route, status=status)
         assert got == len(responses), (route, status)

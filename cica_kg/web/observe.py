@@ -19,6 +19,7 @@ KINDS = {"sparql": "sparql", "queries": "canned", "browse": "page", "dumps": "du
 
 
 def install(app: Flask) -> None:
+    metrics.enable()
     # First of the before_request functions, so the time starts before any other (a
     # fair-share wait, say) and the notes exist whatever refuses the request.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
