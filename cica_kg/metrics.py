@@ -204,19 +204,35 @@ def prepare_multiprocess_dir() -> Path:
 
 
 def process_ended(pid: int) -> None:
-    """A worker process ended: its live gauges (query processes alive, busy) go."""
+    """A worker process ended: its live gauges (query processes alive, busy) go. A server
+    with a child-exit hook calls this; for one without, `exposition` finds dead workers."""
     if multiprocess():
         from prometheus_client import multiprocess as mp
 
         mp.mark_process_dead(pid)
 
 
+def _forget_dead_processes() -> None:
+    """Drop the live gauges of processes that no longer exist (a worker that died where
+    the server has no child-exit hook, as uvicorn's supervisor has none)."""
+    for path in Path(os.environ[ENV]).glob("gauge_live*_*.db"):
+        try:
+            pid = int(path.stem.rsplit("_", 1)[1])
+            os.kill(pid, 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            process_ended(pid)
+        except PermissionError:  # it exists, under another user
+            continue
+
+
 # -- what the rest of the package counts ---------------------------------------------------
 
 
-def request(route: str, kind: str, status: int, seconds: float) -> None:
+def request(route: str, status: int, seconds: float, kind: str = "other") -> None:
     """One HTTP request answered: `route` is the URL rule (/queries/<name>), `kind` its
-    group for the duration histogram."""
+    group for the duration histogram (sparql, canned, page, dumps, ops, static, other)."""
     m = _metrics()
     m.requests.labels(route, str(status)).inc()
     m.durations.labels(kind).observe(seconds)
@@ -298,6 +314,7 @@ def exposition(
 
     sources: list[Any] = []
     if multiprocess():
+        _forget_dead_processes()
         collected = CollectorRegistry()
         MultiProcessCollector(collected)
         sources.append(collected)

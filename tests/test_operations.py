@@ -9,6 +9,9 @@ import hashlib
 import http.client
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -233,6 +236,48 @@ def test_json_access_and_event_logs(served: Server) -> None:
     booted = [r for r in events if r["message"].startswith("Booting worker")]
     assert len(booted) == 2 and all(r["logger"] == "gunicorn.error" for r in booted)
     assert all(r["level"] == "INFO" for r in booted)
+
+
+def test_a_dead_workers_figures(served: Server) -> None:
+    """A worker killed outright: its counts stay in the totals, its live gauges (query
+    processes alive, busy) go, and its successor's come."""
+    before = wait_for(served, "cica_kg_query_processes_alive", 4)
+    pid = served.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    workers = [c for c in children if "cica_kg" in Path(f"/proc/{c}/cmdline").read_text()]
+    assert len(workers) == 2
+    os.kill(int(workers[0]), signal.SIGKILL)
+    started = value(before, "cica_kg_query_processes_started_total")
+    after = wait_for(served, "cica_kg_query_processes_started_total", started + 2)
+    assert value(after, "cica_kg_query_processes_started_total") == started + 2
+    assert value(after, "cica_kg_query_processes_alive") == 4
+    assert value(after, "cica_kg_query_processes_busy") == 0
+    requests_total = "cica_kg_http_requests_total"
+    for (name, labels), count in before.items():
+        if name == requests_total:
+            assert value(after, name, **dict(labels)) >= count
+
+
+def test_dead_processes_are_forgotten_without_a_child_exit_hook(tmp_path: Path) -> None:
+    """Where the server has no child-exit hook (uvicorn's supervisor), the scrape drops the
+    live gauges of processes that are gone. In a fresh interpreter: multiprocess mode is
+    chosen when prometheus_client is imported."""
+    script = (
+        "import subprocess, sys\n"
+        "from cica_kg import metrics\n"
+        "metrics.prepare_multiprocess_dir()\n"
+        "child = 'from cica_kg import metrics; metrics.enable(); metrics.query_process_started()'\n"
+        "subprocess.run([sys.executable, '-c', child], check=True)\n"
+        "metrics.enable()\n"
+        "sys.stdout.write(metrics.exposition(None, None, None)[0].decode())\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "mp")}
+    out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    found = samples(out)
+    assert value(found, "cica_kg_query_processes_started_total") == 1
+    assert value(found, "cica_kg_query_processes_alive") == 0
+    assert len(list((tmp_path / "mp").glob("gauge_livesum_*.db"))) == 1  # this process's
 
 
 def test_json_event_lines_carry_the_traceback() -> None:

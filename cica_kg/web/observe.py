@@ -92,7 +92,7 @@ def _finish(response: Response) -> Response:
 
     def done() -> None:
         seconds = time.perf_counter() - start
-        metrics.request(rule, kind, response.status_code, seconds)
+        metrics.request(rule, response.status_code, seconds, kind)
         if json_log:
             entry["duration"] = round(seconds, 6)
             entry["bytes"] = response.content_length
