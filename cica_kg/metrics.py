@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .store import BuildInfo
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+TEMP_PREFIX = "cica-kg-metrics-"  # + the server's pid: a dead server's is removed later
 PREFIX = "cica_kg_"
 # Request durations, seconds: from cache hits (~1 ms) to the default time limit (10 s).
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -185,7 +186,8 @@ def prepare_multiprocess_dir() -> Path:
         for old in path.glob("*.db"):
             old.unlink(missing_ok=True)
     else:
-        path = Path(tempfile.mkdtemp(prefix="cica-kg-metrics-"))
+        _remove_orphans()
+        path = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
         os.environ[ENV] = str(path)
         owner = os.getpid()
 
@@ -201,6 +203,19 @@ def prepare_multiprocess_dir() -> Path:
     with _create_lock:
         _created.clear()
     return path
+
+
+def _remove_orphans() -> None:
+    """Remove the directories of servers that were killed outright (no exit hook ran)."""
+    for path in Path(tempfile.gettempdir()).glob(TEMP_PREFIX + "*-*"):
+        try:
+            os.kill(int(path.name[len(TEMP_PREFIX) :].split("-", 1)[0]), 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, under another user
+            continue
 
 
 def process_ended(pid: int) -> None:

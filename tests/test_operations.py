@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ import requests
 from conftest import Server, free_port, oxigraph_server, start_server, stop_server
 from prometheus_client.parser import text_string_to_metric_families
 
-from cica_kg import errors, logs
+from cica_kg import errors, logs, metrics
 from cica_kg.query import Engine, InlinePool, RemoteEngine
 from cica_kg.settings import Settings
 from cica_kg.store import current_build
@@ -278,6 +279,21 @@ def test_dead_processes_are_forgotten_without_a_child_exit_hook(tmp_path: Path) 
     assert value(found, "cica_kg_query_processes_started_total") == 1
     assert value(found, "cica_kg_query_processes_alive") == 0
     assert len(list((tmp_path / "mp").glob("gauge_livesum_*.db"))) == 1  # this process's
+
+
+def test_a_killed_servers_directory_is_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan = tmp_path / f"{metrics.TEMP_PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{metrics.TEMP_PREFIX}{os.getpid()}-def"
+    for path in (orphan, alive):
+        path.mkdir()
+        (path / "counter_1.db").write_bytes(b"")
+    metrics._remove_orphans()
+    assert not orphan.exists() and alive.exists()
 
 
 def test_json_event_lines_carry_the_traceback() -> None:
