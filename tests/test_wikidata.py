@@ -138,7 +138,7 @@ def test_links_lists_linked_and_missing(built_settings: Settings) -> None:
     )
     for key in ("organization/CICA", "organization/IOM", "organization/TURKPA"):
         assert any(key + " " in line and line.endswith("missing") for line in lines), key
-    assert lines[-1] == "51 linked, 11 missing"
+    assert lines[-1] == "52 linked, 13 missing"
 
 
 def test_links_json(built_settings: Settings) -> None:
@@ -153,7 +153,7 @@ def test_links_json(built_settings: Settings) -> None:
         "wikidata": None,
         "status": "missing",
     }
-    assert (doc["linked"], doc["missing"]) == (51, 11)
+    assert (doc["linked"], doc["missing"]) == (52, 13)
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def test_check_all_agree_in_three_batched_requests(
     assert result.exit_code == 0, result.output
     assert f'CICA item: {CICA} "Conference on Interaction and Confidence Building' in result.output
     assert result.output.rstrip().endswith(
-        "0 difference, 0 missing, 9 info, 282 agree; 3 request(s) to Wikidata"
+        "0 difference, 0 missing, 9 info, 284 agree; 3 request(s) to Wikidata"
     )
     assert sorted(kind_of(r.query) for r in standin.requests) == [
         "candidates",
