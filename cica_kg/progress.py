@@ -1,0 +1,232 @@
+"""Progress of long work (build, export, the Wikidata check, the benchmark generator) on
+stderr, so that a command's answer on stdout stays byte-identical with or without it.
+
+A `Progress` reports `Stage`s: each has counts (the first one is the stage's main count:
+its rate and, when its total is known, the time left come from it), and ends with one line:
+`load: 14/14 files, 612 kB, 0.1 s (120 files/s)`. On a terminal (the stream's isatty()) the
+stages still running are redrawn in place on one line, at most every `interval` seconds and
+by a ticker thread while nothing reports (so the clock moves during a long bulk load);
+elsewhere (a log, a pipe) only the line at each stage's end is written. Quiet, nothing.
+
+The library takes an optional Progress (default `SILENT`); stages may run in several threads
+at once (the build writes the store while it validates), so every change holds one lock.
+No dependency: tqdm or rich would draw one bar per loop, not stages that overlap."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TextIO
+
+CLEAR = "\x1b[K"  # erase to the end of the line (a shorter redraw leaves no tail)
+BYTES = "bytes"  # the unit written as kB, MB, GB
+
+
+@dataclass
+class Count:
+    unit: str
+    done: float = 0
+    total: float | None = None
+
+
+def number(value: float, unit: str) -> str:
+    """1234567 -> '1,234,567'; bytes as '1.2 MB'."""
+    if unit == BYTES:
+        for name, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+            if value >= size:
+                return f"{value / size:.1f} {name}"
+        return f"{int(value)} B"
+    return f"{value:,.0f}" if value >= 1000 or value == int(value) else f"{value:.1f}"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+class Stage:
+    """One stage of the work: counts, a start time, a note. Use as a context manager (the
+    stage ends when the block does; an exception ends it as stopped) or call `end()`."""
+
+    def __init__(self, progress: Progress, name: str, counts: dict[str, Count]):
+        self.progress, self.name, self.counts = progress, name, counts
+        self.started = progress.clock()
+        self.ended: float | None = None
+        self.stopped = False
+        self.note_text = ""
+
+    def advance(self, n: float = 1, **more: float) -> None:
+        """Add `n` to the main count and `more` to the counts named."""
+        with self.progress.lock:
+            first = next(iter(self.counts.values()), None)
+            if first is not None:
+                first.done += n
+            for unit, value in more.items():
+                self.counts.setdefault(unit, Count(unit)).done += value
+        self.progress.changed()
+
+    def update(self, *, totals: dict[str, float] | None = None, **done: float) -> None:
+        """Set counts (and totals) to these values."""
+        with self.progress.lock:
+            for unit, value in done.items():
+                self.counts.setdefault(unit, Count(unit)).done = value
+            for unit, value in (totals or {}).items():
+                self.counts.setdefault(unit, Count(unit)).total = value
+        self.progress.changed()
+
+    def note(self, text: str) -> None:
+        """A passing remark, shown on the terminal until the next one (e.g. a retry's wait)."""
+        with self.progress.lock:
+            self.note_text = text
+        self.progress.changed(force=True)
+
+    def end(self, stopped: bool = False) -> None:
+        self.progress.finish(self, stopped)
+
+    def __enter__(self) -> Stage:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.end(stopped=kind is not None)
+
+    def line(self, now: float, live: bool) -> str:
+        """`name: counts, elapsed (rate), time left`; while live, totals and a percentage."""
+        elapsed = (self.ended or now) - self.started
+        parts = []
+        for count in self.counts.values():
+            text = number(count.done, count.unit)
+            if count.total is not None and (live or count.done != count.total):
+                text += "/" + number(count.total, count.unit)
+            parts.append(text if count.unit == BYTES else f"{text} {count.unit}")
+        main = next(iter(self.counts.values()), None)
+        timing = duration(elapsed)
+        if main is not None and main.done > 0 and elapsed >= 0.5:
+            timing += f" ({number(main.done / elapsed, main.unit)}"
+            timing += "/s)" if main.unit == BYTES else f" {main.unit}/s)"
+        parts.append(("stopped after " if self.stopped else "") + timing)
+        if live and main is not None and main.total and 0 < main.done < main.total:
+            parts[0] += f" ({100 * main.done / main.total:.0f}%)"
+            if elapsed >= 1:
+                left = elapsed * (main.total - main.done) / main.done
+                parts.append(f"~{duration(left)} left")
+        if live and self.note_text:
+            parts.append(self.note_text)
+        return f"{self.name}: " + ", ".join(parts)
+
+
+class Progress:
+    """Where the stages are reported: `stream` (default sys.stderr at creation), redrawn in
+    place when `tty` (default: the stream's isatty()), nothing at all when `quiet`."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        quiet: bool = False,
+        tty: bool | None = None,
+        interval: float = 0.1,
+        tick: float | None = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.tty = (not quiet) and (self.stream.isatty() if tty is None else tty)
+        self.interval, self.tick, self.clock = interval, tick, clock
+        self.lock = threading.RLock()
+        self.active: list[Stage] = []
+        self.drawn = False  # a live line is on the screen
+        self.last_draw = float("-inf")
+        self.stop_ticker = threading.Event()
+        self.ticker: threading.Thread | None = None
+
+    def stage(self, name: str, *units: str, totals: dict[str, float] | None = None) -> Stage:
+        """A new running stage with these counts (the first one the main one), at 0."""
+        counts = {unit: Count(unit) for unit in units}
+        for unit, total in (totals or {}).items():
+            counts.setdefault(unit, Count(unit)).total = total
+        stage = Stage(self, name, counts)
+        with self.lock:
+            self.active.append(stage)
+            if self.tty and self.ticker is None and self.tick:
+                self.ticker = threading.Thread(target=self._tick, daemon=True, name="progress")
+                self.ticker.start()
+        self.changed(force=True)
+        return stage
+
+    def changed(self, force: bool = False) -> None:
+        if not self.tty:
+            return
+        with self.lock:
+            now = self.clock()
+            if force or now - self.last_draw >= self.interval:
+                self._draw(now)
+
+    def finish(self, stage: Stage, stopped: bool) -> None:
+        with self.lock:
+            if stage not in self.active:  # ended already
+                return
+            self.active.remove(stage)
+            stage.ended, stage.stopped = self.clock(), stopped
+            if self.quiet:
+                return
+            line = stage.line(stage.ended, live=False)
+            if self.tty:
+                self.stream.write("\r" + self._fit(line) + CLEAR + "\n")
+                self.drawn = False
+                self._draw(stage.ended)
+            else:
+                self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        """End the stages still running (as stopped), stop the ticker, clear the live line."""
+        for stage in list(self.active):
+            stage.end(stopped=True)
+        self.stop_ticker.set()
+        if self.ticker is not None:
+            self.ticker.join()
+        with self.lock:
+            if self.drawn:
+                self.stream.write("\r" + CLEAR)
+                self.stream.flush()
+                self.drawn = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _draw(self, now: float) -> None:
+        """The running stages on one line, in place of the last one (lock held)."""
+        self.last_draw = now
+        if not self.active:
+            return
+        line = " | ".join(stage.line(now, live=True) for stage in self.active)
+        self.stream.write("\r" + self._fit(line) + CLEAR)
+        self.stream.flush()
+        self.drawn = True
+
+    def _fit(self, line: str) -> str:
+        # A line wider than the terminal wraps, and "\r" then redraws only its last part.
+        width = shutil.get_terminal_size((100, 24)).columns - 1
+        return line if len(line) <= width else line[: width - 1] + "…"
+
+    def _tick(self) -> None:
+        assert self.tick is not None
+        while not self.stop_ticker.wait(self.tick):
+            self.changed()
+
+
+SILENT = Progress(quiet=True)  # the library's default: counts kept, nothing written
