@@ -67,7 +67,7 @@ def snapshot_inputs(
         files = input_files(settings.ontology_dir, settings.data_dir, settings.base_iri)
 
         def on_read(data: bytes) -> None:
-            stage.advance(1, **{BYTES: len(data)})
+            stage.advance(1, {BYTES: len(data)})
 
         return files, read_inputs(input_paths(settings, files), on_read)
 
@@ -99,7 +99,7 @@ def _validated(
         problems = validate(
             dataset, checks, settings.shacl, snapshot, base=settings.base_iri, stage=stage
         )
-        stage.update(problems=len(problems))
+        stage.update({"problems": len(problems)})
     if problems:
         raise ValidationError(problems)
     return dataset
@@ -190,7 +190,7 @@ def _write_store(
         store.flush()
         store.optimize()
         graphs = graph_sizes(store)
-        stage.update(triples=sum(graphs.values()))
+        stage.update({"triples": sum(graphs.values())})
         del store  # closes RocksDB before the directory is renamed
     return graphs
 

@@ -98,5 +98,5 @@ def load_dataset(
     for f in files:
         load_file(store, f, snapshot[f.path])
         if stage is not None:
-            stage.advance(len(snapshot[f.path]), files=1)
+            stage.advance(len(snapshot[f.path]), {"files": 1})
     return store

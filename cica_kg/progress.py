@@ -14,11 +14,13 @@ No dependency: tqdm or rich would draw one bar per loop, not stages that overlap
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TextIO
@@ -57,30 +59,44 @@ class Stage:
     """One stage of the work: counts, a start time, a note. Use as a context manager (the
     stage ends when the block does; an exception ends it as stopped) or call `end()`."""
 
-    def __init__(self, progress: Progress, name: str, counts: dict[str, Count]):
+    def __init__(
+        self,
+        progress: Progress,
+        name: str,
+        counts: dict[str, Count],
+        rate_of: str | None = None,
+        watch: str | os.PathLike[str] | None = None,
+    ):
         self.progress, self.name, self.counts = progress, name, counts
+        self.rate_of = rate_of  # the count whose rate is shown, once it has one (else the main)
+        self.watch = watch  # a file being written (by another process): its size, live
         self.started = progress.clock()
         self.ended: float | None = None
         self.stopped = False
         self.note_text = ""
 
-    def advance(self, n: float = 1, **more: float) -> None:
+    def advance(self, n: float = 1, more: Mapping[str, float] | None = None) -> None:
         """Add `n` to the main count and `more` to the counts named."""
         with self.progress.lock:
             first = next(iter(self.counts.values()), None)
             if first is not None:
                 first.done += n
-            for unit, value in more.items():
+            for unit, value in (more or {}).items():
                 self.counts.setdefault(unit, Count(unit)).done += value
         self.progress.changed()
 
-    def update(self, *, totals: dict[str, float] | None = None, **done: float) -> None:
-        """Set counts (and totals) to these values."""
+    def update(
+        self,
+        done: Mapping[str, float] | None = None,
+        *,
+        totals: Mapping[str, float | None] | None = None,
+    ) -> None:
+        """Set the counts named (and their totals: None for none) to these values."""
         with self.progress.lock:
-            for unit, value in done.items():
+            for unit, value in (done or {}).items():
                 self.counts.setdefault(unit, Count(unit)).done = value
-            for unit, value in (totals or {}).items():
-                self.counts.setdefault(unit, Count(unit)).total = value
+            for unit, total in (totals or {}).items():
+                self.counts.setdefault(unit, Count(unit)).total = total
         self.progress.changed()
 
     def note(self, text: str) -> None:
@@ -110,10 +126,11 @@ class Stage:
                 text += "/" + number(count.total, count.unit)
             parts.append(text if count.unit == BYTES else f"{text} {count.unit}")
         main = next(iter(self.counts.values()), None)
+        rated = self.counts.get(self.rate_of or "") or main
         timing = duration(elapsed)
-        if main is not None and main.done > 0 and elapsed >= 0.5:
-            timing += f" ({number(main.done / elapsed, main.unit)}"
-            timing += "/s)" if main.unit == BYTES else f" {main.unit}/s)"
+        if rated is not None and rated.done > 0 and elapsed >= 0.5:
+            timing += f" ({number(rated.done / elapsed, rated.unit)}"
+            timing += "/s)" if rated.unit == BYTES else f" {rated.unit}/s)"
         parts.append(("stopped after " if self.stopped else "") + timing)
         if live and main is not None and main.total and 0 < main.done < main.total:
             parts[0] += f" ({100 * main.done / main.total:.0f}%)"
@@ -150,12 +167,21 @@ class Progress:
         self.stop_ticker = threading.Event()
         self.ticker: threading.Thread | None = None
 
-    def stage(self, name: str, *units: str, totals: dict[str, float] | None = None) -> Stage:
-        """A new running stage with these counts (the first one the main one), at 0."""
+    def stage(
+        self,
+        name: str,
+        *units: str,
+        totals: Mapping[str, float | None] | None = None,
+        rate_of: str | None = None,
+        watch: str | os.PathLike[str] | None = None,
+    ) -> Stage:
+        """A new running stage with these counts (the first one the main one), at 0. With
+        `watch` (a file another process writes), its size is the count of bytes on a
+        terminal; `rate_of` names the count whose rate the stage's line shows."""
         counts = {unit: Count(unit) for unit in units}
         for unit, total in (totals or {}).items():
             counts.setdefault(unit, Count(unit)).total = total
-        stage = Stage(self, name, counts)
+        stage = Stage(self, name, counts, rate_of, watch)
         with self.lock:
             self.active.append(stage)
             if self.tty and self.ticker is None and self.tick:
@@ -213,6 +239,11 @@ class Progress:
         self.last_draw = now
         if not self.active:
             return
+        for stage in self.active:
+            if stage.watch is not None:
+                with contextlib.suppress(OSError):
+                    size = os.stat(stage.watch).st_size
+                    stage.counts.setdefault(BYTES, Count(BYTES)).done = size
         line = " | ".join(stage.line(now, live=True) for stage in self.active)
         self.stream.write("\r" + self._fit(line) + CLEAR)
         self.stream.flush()
