@@ -3,10 +3,11 @@ stderr, so that a command's answer on stdout stays byte-identical with or withou
 
 A `Progress` reports `Stage`s: each has counts (the first one is the stage's main count:
 its rate and, when its total is known, the time left come from it), and ends with one line:
-`load: 14/14 files, 612 kB, 0.1 s (120 files/s)`. On a terminal (the stream's isatty()) the
-stages still running are redrawn in place on one line, at most every `interval` seconds and
-by a ticker thread while nothing reports (so the clock moves during a long bulk load);
-elsewhere (a log, a pipe) only the line at each stage's end is written. Quiet, nothing.
+`load: 417.0 kB, 20 files, 0.3 s (1.4 MB/s)`; a stage stopped by an error leaves none (the
+error says why). On a terminal (the stream's isatty()) the stages still running are redrawn
+in place on one line, at most every `interval` seconds, and by a ticker thread while nothing
+reports (so the clock moves during a long bulk load); elsewhere (a log, a pipe) only the
+line at each stage's end is written. Quiet, nothing.
 
 The library takes an optional Progress (default `SILENT`); stages may run in several threads
 at once (the build writes the store while it validates), so every change holds one lock.
@@ -131,7 +132,7 @@ class Stage:
         if rated is not None and rated.done > 0 and elapsed >= 0.5:
             timing += f" ({number(rated.done / elapsed, rated.unit)}"
             timing += "/s)" if rated.unit == BYTES else f" {rated.unit}/s)"
-        parts.append(("stopped after " if self.stopped else "") + timing)
+        parts.append(timing)
         if live and main is not None and main.total and 0 < main.done < main.total:
             parts[0] += f" ({100 * main.done / main.total:.0f}%)"
             if elapsed >= 1:
@@ -206,12 +207,13 @@ class Progress:
             stage.ended, stage.stopped = self.clock(), stopped
             if self.quiet:
                 return
-            line = stage.line(stage.ended, live=False)
+            # A stage stopped by an error leaves no line: the error, printed next, says why.
+            line = "" if stopped else stage.line(stage.ended, live=False)
             if self.tty:
-                self.stream.write("\r" + self._fit(line) + CLEAR + "\n")
+                self.stream.write("\r" + self._fit(line) + CLEAR + ("\n" if line else ""))
                 self.drawn = False
                 self._draw(stage.ended)
-            else:
+            elif line:
                 self.stream.write(line + "\n")
             self.stream.flush()
 
