@@ -95,7 +95,8 @@ def _validated(
         dataset = load_dataset(files, snapshot, stage=stage)
         dataset.extend(queries_quads(settings, snapshot))
     checks = settings.queries_dir / "checks"
-    with progress.stage("validate", "checks", "problems") as stage:
+    # One check may take a hundred times another: no rate, no time left.
+    with progress.stage("validate", "checks", "problems", estimate=False) as stage:
         problems = validate(
             dataset, checks, settings.shacl, snapshot, base=settings.base_iri, stage=stage
         )

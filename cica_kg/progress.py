@@ -67,10 +67,13 @@ class Stage:
         counts: dict[str, Count],
         rate_of: str | None = None,
         watch: str | os.PathLike[str] | None = None,
+        estimate: bool = True,
     ):
         self.progress, self.name, self.counts = progress, name, counts
         self.rate_of = rate_of  # the count whose rate is shown, once it has one (else the main)
         self.watch = watch  # a file being written (by another process): its size, live
+        self.estimate = estimate  # False: units of very unequal cost, no rate or time left
+        self.mark: tuple[float, float] | None = None  # (when, main count) at its last change
         self.started = progress.clock()
         self.ended: float | None = None
         self.stopped = False
@@ -84,6 +87,7 @@ class Stage:
                 first.done += n
             for unit, value in (more or {}).items():
                 self.counts.setdefault(unit, Count(unit)).done += value
+            self._marked()
         self.progress.changed()
 
     def update(
@@ -98,7 +102,13 @@ class Stage:
                 self.counts.setdefault(unit, Count(unit)).done = value
             for unit, total in (totals or {}).items():
                 self.counts.setdefault(unit, Count(unit)).total = total
+            self._marked()
         self.progress.changed()
+
+    def _marked(self) -> None:
+        main = next(iter(self.counts.values()), None)
+        if main is not None and (self.mark is None or self.mark[1] != main.done):
+            self.mark = (self.progress.clock(), main.done)
 
     def note(self, text: str) -> None:
         """A passing remark, shown on the terminal until the next one (e.g. a retry's wait)."""
@@ -129,18 +139,31 @@ class Stage:
         main = next(iter(self.counts.values()), None)
         rated = self.counts.get(self.rate_of or "") or main
         timing = duration(elapsed)
-        if rated is not None and rated.done > 0 and elapsed >= 0.5:
+        if self.estimate and rated is not None and rated.done > 0 and elapsed >= 0.5:
             timing += f" ({number(rated.done / elapsed, rated.unit)}"
             timing += "/s)" if rated.unit == BYTES else f" {rated.unit}/s)"
         parts.append(timing)
         if live and main is not None and main.total and 0 < main.done < main.total:
             parts[0] += f" ({100 * main.done / main.total:.0f}%)"
-            if elapsed >= 1:
-                left = elapsed * (main.total - main.done) / main.done
+            left = self._left(now, main.total)
+            if left is not None:
                 parts.append(f"~{duration(left)} left")
         if live and self.note_text:
             parts.append(self.note_text)
         return f"{self.name}: " + ", ".join(parts)
+
+    def _left(self, now: float, total: float) -> float | None:
+        """The time left, estimated when the main count last moved (at the rate so far) and
+        counted down since: a long step between two counts (one big file) makes the
+        estimate run out, not grow. None until 2 % and a second are done, or run out."""
+        if not self.estimate or self.mark is None:
+            return None
+        when, done = self.mark
+        spent = when - self.started
+        if spent < 1 or done < total / 50:
+            return None
+        left = spent * (total - done) / done - (now - when)
+        return left if left > 0 else None
 
 
 class Progress:
@@ -175,14 +198,16 @@ class Progress:
         totals: Mapping[str, float | None] | None = None,
         rate_of: str | None = None,
         watch: str | os.PathLike[str] | None = None,
+        estimate: bool = True,
     ) -> Stage:
         """A new running stage with these counts (the first one the main one), at 0. With
         `watch` (a file another process writes), its size is the count of bytes on a
-        terminal; `rate_of` names the count whose rate the stage's line shows."""
+        terminal; `rate_of` names the count whose rate the stage's line shows; `estimate`
+        False: no rate or time left (units of very unequal cost, such as the checks)."""
         counts = {unit: Count(unit) for unit in units}
         for unit, total in (totals or {}).items():
             counts.setdefault(unit, Count(unit)).total = total
-        stage = Stage(self, name, counts, rate_of, watch)
+        stage = Stage(self, name, counts, rate_of, watch, estimate)
         with self.lock:
             self.active.append(stage)
             if self.tty and self.ticker is None and self.tick:

@@ -104,6 +104,37 @@ def test_a_terminal_is_redrawn_in_place_with_the_time_left() -> None:
     ]
 
 
+def test_the_time_left_counts_down_between_counts_and_runs_out() -> None:
+    """One big file between two counts: the estimate made at the last count runs down, it
+    does not grow with the wait (nor does it come back once run out)."""
+    term, clock = Terminal(), Clock()
+    progress = Progress(term, interval=0, tick=None, clock=clock)
+    with progress.stage("load", BYTES, totals={BYTES: 4000}) as stage:
+        clock.now = 0.5
+        stage.advance(10)  # under 2 % done: no estimate yet
+        assert "left" not in frames(term.getvalue())[-1]
+        clock.now = 1.0
+        stage.advance(990)  # 1,000 of 4,000 in 1 s: 3 s left
+        assert frames(term.getvalue())[-1].endswith(", ~3.0 s left" + CLEAR)
+        for now, shown in ((2.5, ", ~1.5 s left"), (4.5, " (222 B/s)")):
+            clock.now = now
+            progress.changed(force=True)  # as the ticker does
+            assert frames(term.getvalue())[-1].endswith(shown + CLEAR)
+        stage.update({BYTES: 4000})
+    progress.close()
+
+
+def test_no_rate_or_time_left_for_units_of_unequal_cost() -> None:
+    term, clock = Terminal(), Clock()
+    progress = Progress(term, interval=0, tick=None, clock=clock)
+    with progress.stage("validate", "checks", totals={"checks": 10}, estimate=False) as stage:
+        clock.now = 2.0
+        stage.advance(5)
+        assert frames(term.getvalue())[-1] == "validate: 5/10 checks (50%), 2.0 s" + CLEAR
+        stage.advance(5)
+    assert frames(term.getvalue())[-1] == "validate: 10 checks, 2.0 s" + CLEAR + "\n"
+
+
 def test_a_terminal_shows_stages_that_overlap_on_one_line() -> None:
     term, clock = Terminal(), Clock()
     progress = Progress(term, interval=0, tick=None, clock=clock)
