@@ -129,7 +129,7 @@ class Stage:
 
     def line(self, now: float, live: bool) -> str:
         """`name: counts, elapsed (rate), time left`; while live, totals and a percentage."""
-        elapsed = (self.ended or now) - self.started
+        elapsed = (now if self.ended is None else self.ended) - self.started
         parts = []
         for count in self.counts.values():
             text = number(count.done, count.unit)

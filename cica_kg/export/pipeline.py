@@ -12,8 +12,10 @@ triples (or quads) it holds."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +97,12 @@ class _Steps:
     progress: Progress = SILENT
     packed: dict[str, Future[tuple[DumpFile, DumpFile]]] = field(default_factory=dict)
 
-    def run(self, job: dict[str, Any], rank: int, name: str, unit: str, count: int = 0) -> Any:
+    def run(
+        self, job: dict[str, Any], rank: int, name: str, unit: str, count: Callable[[Any], int]
+    ) -> Any:
         """Run `job`, which writes the file of format `name` (or does the step `name`),
-        as a progress stage from when a worker takes it to its answer, then counted: the
-        `unit`s (triples or quads) the answer says, or `count`."""
+        as a progress stage from when a worker takes it to its answer, which `count` turns
+        into the `unit`s (triples or quads) written."""
         path = self.paths.get(name)
         begun: list[Stage] = []
 
@@ -113,13 +117,7 @@ class _Steps:
             for stage in begun:
                 stage.end(stopped=True)
             raise
-        if isinstance(answer, list):  # the quads of each graph
-            count = sum(answer)
-        elif isinstance(answer, int):
-            count = answer
-        elif isinstance(answer, dict):  # the statistics
-            count = answer["triples"]
-        done: dict[str, float] = {unit: count}
+        done: dict[str, float] = {unit: count(answer)}
         if path is not None:
             done[BYTES] = path.stat().st_size
         begun[0].update(done)
@@ -142,7 +140,7 @@ class _Steps:
     def serialize(self, name: str, source_name: str, count: int, unit: str) -> None:
         job = {"op": "serialize", "source": str(self.paths[source_name]), "format": name,
                "out": str(self.paths[name]), "base": self.base}  # fmt: skip
-        self.run(job, RANKS[name], name, unit, count)  # it holds what its source holds
+        self.run(job, RANKS[name], name, unit, lambda _: count)  # what its source holds
         self.pack(name, count, unit)
 
     def quads_then_trig(self, graphs: list[tuple[str, list[str]]]) -> list[int]:
@@ -153,7 +151,7 @@ class _Steps:
             "out": str(self.paths["nq"]),
             "block_bytes": block_size(self.chunk_lines),
         }
-        counts: list[int] = self.run(job, RANKS["quads"], "nq", "quads")
+        counts: list[int] = self.run(job, RANKS["quads"], "nq", "quads", sum)
         self.pack("nq", sum(counts), "quads")
         self.serialize("trig", "nq", sum(counts), "quads")
         return counts
@@ -163,11 +161,13 @@ class _Steps:
         the graph formats."""
         job = {"op": "triples", "runs": runs, "out": str(self.paths["nt"]),
                "work": str(self.work), "chunk_lines": self.chunk_lines}  # fmt: skip
-        triples: int = self.run(job, RANKS["triples"], "nt", "triples")
+        triples: int = self.run(job, RANKS["triples"], "nt", "triples", int)
         self.pack("nt", triples, "triples")
         count = {"op": "count", "source": str(self.paths["nt"]), "work": str(self.work),
                  "chunk_lines": self.chunk_lines, "base": self.base}  # fmt: skip
-        statistics = self.calls.submit(self.run, count, RANKS["count"], "statistics", "triples")
+        statistics = self.calls.submit(
+            self.run, count, RANKS["count"], "statistics", "triples", itemgetter("triples")
+        )
         return [statistics] + [
             self.calls.submit(self.serialize, name, "nt", triples, "triples")
             for name in ("jsonld", "rdfxml", "ttl")
