@@ -10,6 +10,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Server, free_port, oxigraph_server, start_server, stop_server
+from conftest import REPO, Server, free_port, oxigraph_server, start_server, stop_server
 from prometheus_client.parser import text_string_to_metric_families
 
 from cica_kg import errors, logs, metrics
@@ -34,6 +35,14 @@ from cica_kg.web.app import create_app
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SERVICE = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+# The currency date the shipped data state (data/dataset.ttl), read here without the library.
+CURRENT_TO = dt.date.fromisoformat(
+    re.search(
+        r'cica:dataCurrentTo\s+"(\d{4}-\d\d-\d\d)"',
+        (REPO / "data" / "dataset.ttl").read_text("utf-8"),
+    ).group(1)  # type: ignore[union-attr]
+)
 
 
 def samples(text: str) -> Samples:
@@ -89,7 +98,7 @@ def test_health_and_readiness_answer_with_the_build(served: Server) -> None:
     assert health.json() == {
         "status": "ok",
         "build_id": build.build_id,
-        "data_current_to": "2025-12-01",
+        "data_current_to": CURRENT_TO.isoformat(),
     }
     ready = served.get("/readyz")
     assert ready.status_code == 200
@@ -97,7 +106,7 @@ def test_health_and_readiness_answer_with_the_build(served: Server) -> None:
         "status": "ready",
         "reason": None,
         "build_id": build.build_id,
-        "data_current_to": "2025-12-01",
+        "data_current_to": CURRENT_TO.isoformat(),
     }
     assert ready.headers["Cache-Control"] == "no-store"
 
@@ -161,7 +170,7 @@ def test_the_published_build_is_described_at_scrape_time(served: Server) -> None
     age = (dt.datetime.now(dt.UTC) - built).total_seconds()
     assert abs(value(found, "cica_kg_build_age_seconds") - age) < 60
     assert value(found, "cica_kg_build_triples") == build.triples
-    current_to = dt.datetime(2025, 12, 1, tzinfo=dt.UTC).timestamp()
+    current_to = dt.datetime.combine(CURRENT_TO, dt.time(), dt.UTC).timestamp()
     assert value(found, "cica_kg_data_current_to_timestamp_seconds") == current_to
 
 
