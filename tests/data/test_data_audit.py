@@ -5,8 +5,8 @@ data before the correction and passes after."""
 from __future__ import annotations
 
 import pyoxigraph as ox
+from canned_rows import ask, local
 from conftest import select
-from test_asof import ask, local
 
 from cica_kg.namespaces import PREFIXES
 
