@@ -1,9 +1,11 @@
-"""Shared fixtures: one store built from the shipped data per test session, and a real
-`cica-kg serve` process on a free 127.0.0.1 port."""
+"""Shared fixtures: one store built from the shipped data per test session, the web app
+over it with a test client (no server), and a real `cica-kg serve` process on a free
+127.0.0.1 port. Markers (`server`, `browser`, `slow`) are set here for `make test-fast`."""
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shutil
 import socket
@@ -17,6 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
 from virtuoso import Virtuoso
 from virtuoso import binaries as virtuoso_binaries
 from virtuoso import required as virtuoso_required
@@ -24,8 +28,10 @@ from virtuoso import running as running_virtuoso
 
 from cica_kg import build as building
 from cica_kg import resources
+from cica_kg.query import Engine, InlinePool
 from cica_kg.settings import Settings
 from cica_kg.store import open_current
+from cica_kg.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,6 +55,20 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def store(built_settings: Settings) -> ox.Store:
     return open_current(built_settings.store).store
+
+
+@pytest.fixture(scope="session")
+def app(built_settings: Settings) -> Iterator[Flask]:
+    """The web app over the session's build, as Flask's tutorial tests it: queries run in
+    this process (no server, no query processes, no time limit)."""
+    engine = Engine(built_settings, InlinePool())
+    yield create_app(built_settings, engine)
+    engine.close()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 @pytest.fixture()
@@ -195,3 +215,38 @@ def virtuoso() -> Iterator[Virtuoso]:
     require_virtuoso()
     with running_virtuoso() as server:
         yield server
+
+
+# -- markers: `make test-fast` runs -m "not slow and not server and not browser" ----------
+
+# What starts a server process (gunicorn, `oxigraph serve`, Virtuoso) when a test or one of
+# its fixtures calls it; loopback stand-ins (tests/standin.py) are threads, not servers.
+_STARTS_SERVER = ("start_server(", "oxigraph_server(", "running_virtuoso(", "require_virtuoso(")
+# Tests that take over ~5 s without a server (measured on the 2-core CI machine), by
+# file name and test name so that moving a file into a folder keeps its marks.
+SLOW = {}
+
+
+def _starts_server(func: object, seen: dict[object, bool]) -> bool:
+    if func not in seen:
+        try:
+            source = inspect.getsource(func)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            source = ""
+        seen[func] = any(call in source for call in _STARTS_SERVER)
+    return seen[func]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seen: dict[object, bool] = {}
+    for item in items:
+        funcs = [getattr(item, "function", None)]
+        info = getattr(item, "_fixtureinfo", None)
+        if info is not None:
+            funcs += [d.func for defs in info.name2fixturedefs.values() for d in defs]
+        if any(f is not None and _starts_server(f, seen) for f in funcs):
+            item.add_marker(pytest.mark.server)
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)
+        if f"{item.path.name}::{item.name.split('[')[0]}" in SLOW:
+            item.add_marker(pytest.mark.slow)
