@@ -130,6 +130,17 @@ DISTRACTIONS = [
     "?s <{D}/p#x> ?o .",
     "?s ?p (1 <{D}/#in-list>) .",
     "VALUES ?v { <{D}/v> UNDEF }",
+    # `<` as an IRI or as "less than", by context; `#` and quotes inside IRIs.
+    "FILTER(?o IN (<{D}/a#x>, <{D}/b>))",
+    "FILTER(?o<?s&&?s>?o)",
+    "BIND(IF(?o<?s, 1, 0) AS ?c)",
+    "?s <{D}/p>/<{D}/q#x>* ?o .",
+    "?s a (<{D}/#c> ?o) .",
+    "[ <{D}/p#x> ?o ] .",
+    "{ SELECT ?s (?o<?s AS ?z) WHERE { ?s ?p ?o } ORDER BY (?o<?s) }",
+    "FILTER(?o = <<( <{D}/s> <{D}/p> <{D}/o#x> )>>)",
+    "?s ?p <{D}/it's> .",
+    "FILTER(?o<<{D}/x>)",
 ]
 JAMMED_OBJECTS = ["?s ?p true", "?s ?p false", "?s ?p 1e5", "?s ?p 1", "?s ?p ?o.", "?s ?p ()"]
 WRAPS = ["{{ {} }}", "OPTIONAL {{ {} }}", "{{ }} UNION {{ {} }}", "FILTER EXISTS {{ {} }}",
