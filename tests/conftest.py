@@ -224,7 +224,23 @@ def virtuoso() -> Iterator[Virtuoso]:
 _STARTS_SERVER = ("start_server(", "oxigraph_server(", "running_virtuoso(", "require_virtuoso(")
 # Tests that take over ~5 s without a server (measured on the 2-core CI machine), by
 # file name and test name so that moving a file into a folder keeps its marks.
-SLOW = {}
+SLOW = {
+    "test_benchmarks_smoke.py::test_harness_smallest_size",
+    "test_build.py::test_a_failing_write_leaves_the_published_store",
+    "test_build.py::test_forced_rebuilds_in_the_same_second_keep_a_published_build",
+    "test_build.py::test_old_builds_are_pruned",
+    "test_build.py::test_shape_violation_names_the_focus_node_and_keeps_the_store",
+    "test_canned_queries.py::test_same_answer_on_rdflib",
+    "test_export.py::test_a_rebuild_of_the_same_data_gives_the_same_dumps",
+    "test_export.py::test_two_exports_are_byte_identical",
+    "test_packaging.py::test_wheel_installs_and_builds_from_another_directory",
+    "test_query_pool.py::test_slow_query_is_reniced_then_restored_and_the_process_kept",
+    "test_query_pool.py::test_without_permission_to_restore_the_process_is_replaced",
+    "test_resilience.py::test_builds_killed_at_random_points_leave_the_last_good_build",
+    "test_shacl_sparql.py::test_messages_are_the_shapes_messages_or_pyshacls_defaults",
+    "test_shacl_sparql.py::test_random_edits_give_the_same_problems_as_pyshacl",
+    "test_shacl_sparql.py::test_sparql_and_pyshacl_report_the_injected_violation",
+}
 
 
 def _starts_server(func: object, seen: dict[object, bool]) -> bool:
