@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 import rdflib
+from flask import Flask
 from flask.testing import FlaskClient
+
+from cica_kg.web import create_app
 
 MEMBERS = """
 PREFIX cica: <https://w3id.org/cica-kg/ontology#>
@@ -107,7 +111,10 @@ def test_resource_as_turtle_and_as_a_page(client: FlaskClient) -> None:
     assert missing.status_code == 404
 
 
-def test_dumps_before_any_export(client: FlaskClient) -> None:
+def test_dumps_before_any_export(app: Flask, tmp_path: Path) -> None:
+    # Other tests export into the session store's dumps directory: this one has its own.
+    settings = app.config["CICA_SETTINGS"].replace(dumps_dir=tmp_path)
+    client = create_app(settings, app.config["CICA_ENGINE"]).test_client()
     body = client.get("/dumps/index.json").get_json()
     assert body["files"] == [] and body["message"] == "no dumps exported yet; run cica-kg export"
     assert client.get("/dumps/cica-kg.nq", headers=JSON).status_code == 404
