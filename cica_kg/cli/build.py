@@ -6,18 +6,20 @@ from __future__ import annotations
 import click
 
 from .. import build as building
+from ..progress import Progress
 from ..settings import Settings
 from ..store import open_current
 from ..store import stats as store_stats
-from .common import reports_errors, store_options
+from .common import progress_option, reports_errors, store_options
 
 
 @click.command()
 @reports_errors()
 @store_options
-def validate(settings: Settings) -> None:
+@progress_option
+def validate(settings: Settings, progress: Progress) -> None:
     """Parse every ontology and data file, run the SHACL shapes and the violation queries."""
-    checked = building.check(settings)
+    checked = building.check(settings, progress=progress)
     click.echo(f"ok: {len(checked.files)} files, {len(checked.dataset)} triples, no problems")
 
 
@@ -25,9 +27,10 @@ def validate(settings: Settings) -> None:
 @reports_errors(failed="build failed, the published store is unchanged")
 @store_options
 @click.option("--force", is_flag=True, help="Rebuild even if the inputs did not change.")
-def build(settings: Settings, force: bool) -> None:
+@progress_option
+def build(settings: Settings, force: bool, progress: Progress) -> None:
     """Validate, then publish a new store beside the old one and switch atomically."""
-    result = building.build(settings, force=force)
+    result = building.build(settings, force=force, progress=progress)
     info = result.info
     state = "published" if result.changed else "up to date"
     click.echo(f"{state}: build {info.build_id} ({info.built_at}), {info.triples} triples")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .. import errors, formats
+from .. import errors, formats, metrics
 from ..namespaces import iris
 from ..sparql_files import query_text
 from ..sparql_http import SPARQL_JSON, SparqlHttp
@@ -44,13 +44,13 @@ class RemoteEngine:
         self.http.close()
 
     def post(self, query: str, accept: str, timeout: float, **params: Any) -> Any:
-        with _as_engine_errors():
+        with _as_engine_errors(), metrics.remote_call():
             return self.http.post(query, accept, timeout=timeout, **params)
 
     def build_info(self, timeout: float) -> BuildInfo:
         """The remote store as a build: its graph sizes, and an id that changes with them
         (a remote engine has no build id of its own)."""
-        with _as_engine_errors():
+        with _as_engine_errors(), metrics.remote_call():
             rows = self.http.select(_GRAPHS, timeout=timeout)
             total = self.http.select(_TOTAL, timeout=timeout)
         graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
