@@ -26,6 +26,7 @@ SELECT ?code WHERE {
   FILTER(?start <= "2026-11-23"^^xsd:date)
 } ORDER BY ?code
 """
+CURRENT_TO = "SELECT ?d { ?dataset <https://w3id.org/cica-kg/ontology#dataCurrentTo> ?d }"
 JSON = {"Accept": "application/json"}
 
 
@@ -41,7 +42,9 @@ def test_select_as_json_with_cache_headers(client: FlaskClient) -> None:
     assert len(found) == 28 and found[:3] == ["AFG", "ARE", "AZE"] and "KAZ" in found
     assert r.headers["Vary"] == "Accept" and r.headers["ETag"].startswith('"')
     assert r.headers["Access-Control-Allow-Origin"] == "*"
-    assert r.headers["CICA-KG-Data-Current-To"] == "2025-12-01"
+    current = client.get("/sparql", query_string={"query": CURRENT_TO}).get_json(force=True)
+    date = current["results"]["bindings"][0]["d"]["value"]
+    assert r.headers["CICA-KG-Data-Current-To"] == date and len(date) == 10
     again = client.get(
         "/sparql", query_string={"query": MEMBERS}, headers={"If-None-Match": r.headers["ETag"]}
     )
