@@ -222,18 +222,29 @@ def virtuoso() -> Iterator[Virtuoso]:
 # What starts a server process (gunicorn, `oxigraph serve`, Virtuoso) when a test or one of
 # its fixtures calls it; loopback stand-ins (tests/standin.py) are threads, not servers.
 _STARTS_SERVER = ("start_server(", "oxigraph_server(", "running_virtuoso(", "require_virtuoso(")
-# Tests that take over ~5 s without a server (measured on the 2-core CI machine), by
-# file name and test name so that moving a file into a folder keeps its marks.
+# Tests that take over ~5 s without a server on this 2-core machine when it is busy (most
+# run a full build, export or a CLI process), so that `make test-fast` stays well under a
+# minute; by file name and test name, so that moving a file into a folder keeps its marks.
 SLOW = {
     "test_benchmarks_smoke.py::test_harness_smallest_size",
     "test_build.py::test_a_failing_write_leaves_the_published_store",
+    "test_build.py::test_cli_build_and_stats",
+    "test_build.py::test_cli_validate_reports_position_and_exits_nonzero",
     "test_build.py::test_forced_rebuilds_in_the_same_second_keep_a_published_build",
     "test_build.py::test_old_builds_are_pruned",
     "test_build.py::test_shape_violation_names_the_focus_node_and_keeps_the_store",
+    "test_build.py::test_syntax_error_names_file_line_column_and_keeps_the_store",
     "test_canned_queries.py::test_same_answer_on_rdflib",
+    "test_errors.py::test_exit_codes_of_the_commands",
     "test_export.py::test_a_rebuild_of_the_same_data_gives_the_same_dumps",
+    "test_export.py::test_remote_export_reads_turtle_and_refuses_a_graph_cut_short",
     "test_export.py::test_two_exports_are_byte_identical",
     "test_packaging.py::test_wheel_installs_and_builds_from_another_directory",
+    "test_progress.py::test_build_on_a_terminal_is_redrawn",
+    "test_progress.py::test_build_one_line_per_stage_with_counts",
+    "test_progress.py::test_build_quiet_prints_nothing_on_stderr",
+    "test_progress.py::test_export_quiet_prints_nothing_and_writes_the_same_files",
+    "test_progress.py::test_validate_stdout_is_the_same_bytes_with_or_without_progress",
     "test_query_pool.py::test_slow_query_is_reniced_then_restored_and_the_process_kept",
     "test_query_pool.py::test_without_permission_to_restore_the_process_is_replaced",
     "test_resilience.py::test_builds_killed_at_random_points_leave_the_last_good_build",
