@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint browser clean
+.PHONY: run test test-fast lint browser clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(BIN)/.installed
 
 test: $(BIN)/.installed browser lint
 	$(BIN)/pytest
+
+# Unit tests and the tests that need no server, no browser and no long run (well under a minute).
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -m "not slow and not server and not browser"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
