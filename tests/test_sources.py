@@ -9,7 +9,7 @@ from collections import Counter
 
 import pyoxigraph as ox
 import pytest
-from conftest import select
+from conftest import Server, select
 from test_asof import local
 
 from cica_kg import build as building
@@ -18,6 +18,7 @@ from cica_kg.namespaces import PREFIXES
 from cica_kg.settings import Settings
 
 ID = "https://w3id.org/cica-kg/id/"
+HTML = {"Accept": "text/html"}
 PREFIX = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 SOURCES = (
@@ -170,3 +171,14 @@ def test_a_broken_copy_fails_validation(data_copy: Settings) -> None:
         ("source-date-violation.rq", "source/wikidata-q485207"),
         ("standin-title-violation.rq", "source/scica-press-1782"),
     }
+
+
+def test_pages_show_the_link_source_and_the_consulted_date(server: Server) -> None:
+    city = server.get("/id/city/new-york", headers=HTML).text
+    assert re.search(r'sameAsSource">same-as source</dt>', city)
+    listed = re.search(r'<ul class="sources">(.*?)</ul>', city, re.S)
+    assert listed and "/id/source/cica-fact-sheet" in listed.group(1)
+    page = server.get("/id/source/wikipedia-cica", headers=HTML).text
+    assert re.search(r'consultedOn">consulted on</dt>\s*<dd>2026-11-23</dd>', page)
+    stand_in = server.get("/id/source/tass-1063900", headers=HTML).text
+    assert re.search(r'titleIsStandIn">title is a stand-in</dt>\s*<dd>true</dd>', stand_in)
