@@ -163,14 +163,28 @@ def test_a_broken_copy_fails_validation(data_copy: Settings) -> None:
         '(security of and in the use of ICTs)"@en ;\n    cica:titleIsStandIn true ;',
         '(security of and in the use of ICTs)"@en ;',
     )
+    # A link's source must be a source (the SHACL shape), and a consulted date an xsd:date.
+    (data / "broken.ttl").write_text(
+        "<https://w3id.org/cica-kg/id/state/AZE> <https://w3id.org/cica-kg/ontology#sameAsSource>"
+        " <https://w3id.org/cica-kg/id/state/KAZ> .\n"
+        "<https://w3id.org/cica-kg/id/source/wikipedia-cica>"
+        ' <https://w3id.org/cica-kg/ontology#consultedOn> "2026" .\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ValidationError) as caught:
         building.check(data_copy)
-    found = {(p.check, p.focus.removeprefix(ID)) for p in caught.value.problems}
+    problems = caught.value.problems
+    found = {(p.check, p.focus.removeprefix(ID)) for p in problems if p.check.endswith(".rq")}
     assert found == {
         ("wikidata-source-violation.rq", "state/KAZ"),
         ("source-date-violation.rq", "source/wikidata-q485207"),
         ("standin-title-violation.rq", "source/scica-press-1782"),
     }
+    shapes = {
+        (p.focus.removeprefix(ID), p.message) for p in problems if not p.check.endswith(".rq")
+    }
+    assert ("state/AZE", "cica:sameAsSource must name a cica:Source") in shapes
+    assert ("source/wikipedia-cica", "cica:consultedOn must be a single xsd:date") in shapes
 
 
 def test_pages_show_the_link_source_and_the_consulted_date(server: Server) -> None:
