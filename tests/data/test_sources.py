@@ -9,8 +9,8 @@ from collections import Counter
 
 import pyoxigraph as ox
 import pytest
+from canned_rows import local
 from conftest import Server, select
-from test_asof import local
 
 from cica_kg import build as building
 from cica_kg.errors import ValidationError
