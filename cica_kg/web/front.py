@@ -1,0 +1,323 @@
+"""The ASGI front of `cica-kg serve`, one per web worker process. It stands between the
+network and the Flask app so that nothing slow or greedy reaches a request thread:
+
+1. the body is read in full, within `body_timeout` seconds and `max_request_bytes`, before
+   a thread is committed to the request (guard.py bounds the request head the same way);
+2. answers kept in the front cache (complete responses the Flask app gave for the same
+   GET, on the same build) are sent from the event loop, with 304 for a matching
+   If-None-Match: no thread, no Flask, no query machinery;
+3. fair share (fairshare.py): per client, a cap on running requests and a budget of
+   request seconds per minute, else 429 with Retry-After naming the limit;
+4. the Flask app runs in a thread pool of `threads` threads (wsgi_bridge.py).
+
+The client is the connection's address; a trusted proxy's X-Forwarded-For names it
+instead (`trusted_proxies`)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import faulthandler
+import ipaddress
+import logging
+import os
+import pickle
+import signal
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..settings import Settings
+from . import wsgi_bridge
+from .fairshare import FairShare, Refusal
+from .guard import GuardedProtocol
+
+log = logging.getLogger("cica_kg.access")
+ENV = "CICA_KG__SERVE"  # how the server's parent hands the settings to its workers
+UNCOUNTED = ("/static/", "/dumps/")  # files: no query runs, not counted by fair share
+CACHED_PREFIXES = ("/sparql", "/queries/")  # answers with an ETag from the build
+FRONT_CACHE_BYTES = 64 << 20
+
+
+def handoff(settings: Settings, table: Path) -> str:
+    """The value of ENV for the workers."""
+    return base64.b64encode(pickle.dumps((settings, table))).decode()
+
+
+def worker_app() -> Front:
+    """uvicorn's app factory, called once in each worker process."""
+    settings, table = pickle.loads(base64.b64decode(os.environ[ENV]))  # our own parent's
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return Front(settings, table)
+
+
+class _Done(Exception):
+    """The request was answered (refused) while its body was read."""
+
+
+class FrontCache:
+    """Complete responses by request, for one build; LRU, bounded in entries and bytes."""
+
+    def __init__(self, entries: int, max_bytes: int = FRONT_CACHE_BYTES):
+        self.entries, self.max_bytes, self.size = entries, max_bytes, 0
+        self._data: OrderedDict[tuple[Any, ...], tuple[str, bytes, list[Any], bytes]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[Any, ...], build_id: str) -> tuple[bytes, list[Any], bytes] | None:
+        found = self._data.get(key)
+        if found is None or found[0] != build_id:
+            return None
+        self._data.move_to_end(key)
+        return found[1], found[2], found[3]
+
+    def put(
+        self, key: tuple[Any, ...], build_id: str, etag: bytes, headers: list[Any], body: bytes
+    ) -> None:
+        if self.entries <= 0 or len(body) > self.max_bytes // 16:
+            return
+        old = self._data.pop(key, None)
+        if old is not None:
+            self.size -= len(old[3])
+        self._data[key] = (build_id, etag, headers, body)
+        self.size += len(body)
+        while len(self._data) > self.entries or self.size > self.max_bytes:
+            self.size -= len(self._data.popitem(last=False)[1][3])
+
+
+class Front:
+    """The ASGI app of one worker."""
+
+    def __init__(self, settings: Settings, table: Path | None):
+        from .app import create_app  # Flask and the query machinery: in the worker only
+
+        self.settings = settings
+        self.flask = create_app(settings)
+        self.engine = self.flask.config["CICA_ENGINE"]
+        self.executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="request")
+        self.cache = FrontCache(settings.cache_entries)
+        self.trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        lease = 2 * max(settings.query_timeout, settings.service_timeout) + 30
+        self.share = (
+            FairShare(table, settings.client_queries, settings.client_query_seconds, lease)
+            if table is not None
+            else None
+        )
+        self.exempt = frozenset(settings.fair_share_exempt)
+        GuardedProtocol.settings = settings
+        GuardedProtocol.uncapped = self.exempt | frozenset(settings.trusted_proxies)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.monotonic()
+        client = self.client_address(scope)
+        status, sent = 500, 0
+        try:
+            status, sent = await self._serve(scope, receive, send, client)
+        except _Done as done:
+            status = int(str(done))
+        finally:
+            ms = (time.monotonic() - started) * 1000
+            log.info(
+                '%s "%s %s" %s %s %.0fms', client, scope["method"], scope["path"], status, sent, ms
+            )
+
+    async def _serve(
+        self, scope: dict[str, Any], receive: Any, send: Any, client: str
+    ) -> tuple[int, int]:
+        headers = dict(scope["headers"])
+        body = await self._read_body(headers, receive, send)
+        key, build_id = None, ""
+        if scope["method"] == "GET" and scope["path"].startswith(CACHED_PREFIXES):
+            key = (scope["path"], scope["query_string"], headers.get(b"accept"))
+            try:
+                build_id = self.engine.build().build_id
+            except Exception:  # no build: the app answers why
+                key = None
+            hit = self.cache.get(key, build_id) if key else None
+            if hit is not None:
+                return await self._send_hit(hit, headers.get(b"if-none-match"), send)
+        counted = self.share is not None and client not in self.exempt
+        counted = counted and not scope["path"].startswith(UNCOUNTED)
+        lease: Any = None
+        if counted:
+            assert self.share is not None
+            lease = self.share.acquire(client)
+            if isinstance(lease, Refusal):
+                return await self._refuse(scope, headers, send, lease)
+        began = time.monotonic()
+        try:
+            environ = wsgi_bridge.environ_for(scope, body, client)
+            response = await wsgi_bridge.call_app(self.flask.wsgi_app, environ, self.executor)
+        finally:
+            if counted and self.share is not None:
+                self.share.release(lease, client, time.monotonic() - began)
+        if key is not None and response.status == 200 and response.rest is None:
+            self._remember(key, build_id, response)
+        sent = await wsgi_bridge.send_response(response, send, receive, self.executor)
+        return response.status, sent
+
+    # -- the client -----------------------------------------------------------------------
+
+    def client_address(self, scope: dict[str, Any]) -> str:
+        """The peer, or for a trusted proxy the nearest untrusted X-Forwarded-For entry."""
+        peer = scope["client"][0] if scope.get("client") else ""
+        if not self.trusted or not self._is_trusted(peer):
+            return peer
+        forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for")
+        hops = [h.strip() for h in forwarded.decode("latin1").split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop
+        return hops[0] if hops else peer
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.trusted)
+
+    # -- the body -------------------------------------------------------------------------
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Any, send: Any) -> bytes:
+        """The whole body within body_timeout and max_request_bytes; else 408 or 413."""
+        length_header = headers.get(b"content-length")
+        if length_header is None and b"transfer-encoding" not in headers:
+            return b""
+        limit = self.settings.max_request_bytes
+        too_large = (
+            f"the request body is larger than the limit of {limit} bytes (max_request_bytes)"
+        )
+        try:
+            declared = int(length_header) if length_header is not None else 0
+        except ValueError:
+            await self._plain(send, 400, "Bad Request", "Content-Length is not a number")
+            raise _Done(400) from None
+        if declared > 16 * limit:  # not worth reading to the end: answer and close
+            await self._plain(send, 413, "Content Too Large", too_large)
+            raise _Done(413)
+        chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.settings.body_timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, remaining))
+            except TimeoutError:
+                await self._plain(
+                    send,
+                    408,
+                    "Request Timeout",
+                    "the request body did not "
+                    f"arrive within {self.settings.body_timeout:g} s (body_timeout)",
+                )
+                raise _Done(408) from None
+            if message["type"] == "http.disconnect":
+                raise _Done(499)
+            size += len(message.get("body", b""))
+            if size <= limit:
+                chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        if size > limit:  # read to the end, so the client reads the answer
+            await self._plain(send, 413, "Content Too Large", too_large)
+            raise _Done(413)
+        return b"".join(chunks)
+
+    # -- answers made here ----------------------------------------------------------------
+
+    def _remember(self, key: tuple[Any, ...], build_id: str, response: Any) -> None:
+        headers = dict(response.headers)
+        etag = headers.get(b"etag")
+        if etag and b"public" in headers.get(b"cache-control", b""):
+            self.cache.put(key, build_id, etag, response.headers, b"".join(response.chunks))
+
+    async def _send_hit(
+        self, hit: tuple[bytes, list[Any], bytes], if_none_match: bytes | None, send: Any
+    ) -> tuple[int, int]:
+        etag, headers, body = hit
+        if if_none_match is not None and _matches(if_none_match, etag):
+            kept = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return 304, 0
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return 200, len(body)
+
+    async def _refuse(
+        self, scope: dict[str, Any], headers: dict[bytes, bytes], send: Any, refusal: Refusal
+    ) -> tuple[int, int]:
+        """429 in the app's error shape (JSON, HTML or text, as the client prefers)."""
+        # HOOK(ops17): metrics.rate_limited(refusal.limit) here once cica_kg/metrics.py lands.
+        from .errors import error_response
+
+        environ_headers = {k.decode("latin1"): v.decode("latin1") for k, v in headers.items()}
+        with self.flask.test_request_context(scope["path"], headers=environ_headers):
+            response = error_response(
+                429,
+                "Too Many Requests",
+                refusal.message,
+                {"Retry-After": str(refusal.retry_after), "CICA-KG-Limit": refusal.limit},
+            )
+            body = response.get_data()
+            out = [
+                (k.lower().encode("latin1"), v.encode("latin1"))
+                for k, v in response.headers.items()
+            ]
+        out.append((b"access-control-allow-origin", b"*"))
+        await send({"type": "http.response.start", "status": 429, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+        return 429, len(body)
+
+    @staticmethod
+    async def _plain(send: Any, status: int, title: str, message: str) -> None:
+        body = f"{status} {title}: {message}\n".encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"connection", b"close"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    # -- start and stop -------------------------------------------------------------------
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                # SIGUSR2 prints every thread's stack (diagnosing a stuck worker).
+                faulthandler.register(signal.SIGUSR2, all_threads=True)
+                self.engine.pool.start()  # the query processes, before the first request
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                self.engine.close()
+                if self.share is not None:
+                    self.share.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    """Weak comparison (RFC 9110), as responses.matches does for the app."""
+    if if_none_match.strip() == b"*":
+        return True
+    wanted = etag.removeprefix(b"W/").strip(b'"')
+    return any(
+        tag.strip().removeprefix(b"W/").strip(b'"') == wanted for tag in if_none_match.split(b",")
+    )
