@@ -29,7 +29,7 @@ def execute(store: ox.Store, job: Job) -> Answer:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.substitutions}
     prefixes = iris(job.base).prefixes
     try:
-        result = store.query(job.query, prefixes=prefixes, **kwargs)
+        result = store.query(job.query, prefixes=prefixes, base_iri=job.base, **kwargs)
     except SyntaxError as exc:
         raise errors.QuerySyntaxError(f"query syntax error: {exc}") from None
     except RuntimeError as exc:

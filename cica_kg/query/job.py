@@ -24,9 +24,9 @@ class Job:
     union_default_graph: bool = True
     max_rows: int = 10_000
     max_bytes: int = 50_000_000
-    # The base of the graph's IRIs: the `cica:` prefix the engine pre-declares is under it
-    # (set from the settings by policy.prepare; one engine has one base, so it is no part of
-    # the cache key).
+    # The base of the graph's IRIs: the `cica:` prefix the engine pre-declares is under it,
+    # and relative IRIs in the query resolve against it (set from the settings by
+    # policy.prepare; part of the cache key, as it changes the answer).
     base: str = BASE
 
     def cache_key(self) -> str:
@@ -39,6 +39,7 @@ class Job:
                 tuple((k, str(v)) for k, v in self.substitutions),
                 self.union_default_graph,
                 self.max_rows,
+                self.base,
             )
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:24]

@@ -113,18 +113,22 @@ def tokens_at(text: str, start: int, end: int) -> list[Token]:
     return [Token(t.kind, t.value, t.start + start, t.end + start) for t in tokens(text[start:end])]
 
 
-def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInfo:
+def inspect_query(
+    text: str, prefixes: dict[str, str] | None = None, base_iri: str | None = None
+) -> QueryInfo:
     """Read the form, dataset clause, SERVICE calls and nesting of a query or update.
 
     `prefixes` are the prefixes the engine pre-declares, used when a SERVICE target is a
-    prefixed name the query does not declare itself."""
+    prefixed name the query does not declare itself; `base_iri` is the base the engine
+    resolves relative IRIs against until the query's own BASE (the same for both, so a
+    relative SERVICE target is judged as the engine would call it)."""
     toks = tokens(text)
     info = QueryInfo(depth=nesting_depth(toks))
     stray = [t for t in toks if t.kind == "other" and t.value in "\"'\\"]
     if stray:
         info.unreadable = f"unexpected {stray[0].value!r} at character {stray[0].start + 1}"
     known = dict(prefixes or {})
-    base: str | None = None
+    base: str | None = base_iri
     i = 0
     while i < len(toks):  # the prologue, then the form keyword
         t = toks[i]

@@ -71,4 +71,4 @@ def prepare(settings: Settings, job: Job, info: QueryInfo) -> Job:
 def _inspect(query: str, base: str) -> QueryInfo:
     """inspect_query, remembered for repeated texts (the canned queries, pages' queries);
     the QueryInfo returned is shared, and nothing changes it after inspect_query returns."""
-    return inspect_query(query, iris(base).prefixes)
+    return inspect_query(query, iris(base).prefixes, base)
