@@ -271,3 +271,53 @@ def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
     declared = {toks[i + 1].value[:-1] for i in range(len(toks)) if _declares_prefix(toks, i)}
     lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p not in declared]
     return "".join(lines) + text
+
+
+_INTEGER = re.compile(r"\s*([0-9]+)")
+
+
+def limited_select(text: str, limit: int) -> tuple[str, bool] | None:
+    """A SELECT query made to return at most `limit` rows, for serializers that cannot cut
+    a result: (text, cut_impossible). cut_impossible is True when the query's own
+    top-level LIMIT is below `limit` (the text is then unchanged). Otherwise the text has a
+    top-level LIMIT of `limit` (its own larger LIMIT lowered, or one added before a
+    trailing VALUES clause or at the end). None for anything but a SELECT whose clauses
+    this lexer can place with certainty; the caller then cuts the rows itself."""
+    toks = tokens(text)
+    if any(t.kind == "other" and t.value in "\"'\\" for t in toks):
+        return None
+    form, depth, where_end = None, 0, -1
+    for i, t in enumerate(toks):
+        if form is None and t.kind == "word" and t.value.upper() in QUERY_FORMS | UPDATE_KEYWORDS:
+            form = t.value.upper()
+        if t.kind == "other" and t.value in "{([":
+            depth += 1
+        elif t.kind == "other" and t.value in "})]":
+            depth -= 1
+            if depth == 0 and t.value == "}":
+                where_end = i
+                break
+    if form != "SELECT" or where_end < 0:
+        return None
+    own_limit: Token | None = None
+    values_at = -1
+    depth = 0
+    for t in toks[where_end + 1 :]:
+        if t.kind == "other" and t.value in "{([":
+            depth += 1
+        elif t.kind == "other" and t.value in "})]":
+            depth -= 1
+        elif depth == 0 and t.kind == "word" and t.value.upper() == "LIMIT":
+            own_limit = t
+        elif depth == 0 and t.kind == "word" and t.value.upper() == "VALUES" and values_at < 0:
+            values_at = t.start
+    if own_limit is not None:
+        number = _INTEGER.match(text, own_limit.end)
+        if number is None:
+            return None
+        if int(number.group(1)) < limit:
+            return text, True
+        return text[: number.start(1)] + str(limit) + text[number.end(1) :], False
+    if values_at >= 0:
+        return text[:values_at] + f"LIMIT {limit}\n" + text[values_at:], False
+    return text + f"\nLIMIT {limit}\n", False
