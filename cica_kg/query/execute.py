@@ -81,10 +81,15 @@ def _whole_select(
     a SELECT the lexer can bound."""
     if fmt.kind != "results":
         return None
-    plan = limited_select(job.query, job.max_rows + 1)
-    if plan is None:
+    if job.bounded_query is None:  # not planned by the policy: plan here
+        plan = limited_select(job.query, job.max_rows + 1)
+        if plan is None:
+            return None
+        text, cut_impossible = plan
+    elif not job.bounded_query:
         return None
-    text, cut_impossible = plan
+    else:
+        text, cut_impossible = job.bounded_query, job.cut_impossible
     result = _query(store, text, job, prefixes, kwargs)
     if not isinstance(result, ox.QuerySolutions):
         return None

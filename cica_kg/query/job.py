@@ -28,6 +28,11 @@ class Job:
     # and relative IRIs in the query resolve against it (set from the settings by
     # policy.prepare; part of the cache key, as it changes the answer).
     base: str = BASE
+    # The SELECT bounded to max_rows + 1 rows (lexer.limited_select), planned with the
+    # policy check so the text is read once: None when not planned (execute plans it),
+    # "" when it cannot be bounded. Derived from the fields above: not in the cache key.
+    bounded_query: str | None = None
+    cut_impossible: bool = False
 
     def cache_key(self) -> str:
         raw = repr(

@@ -84,6 +84,14 @@ class QueryInfo:
     services: list[ServiceCall] = field(default_factory=list)
     depth: int = 0  # deepest nesting of { ( [ brackets
     unreadable: str = ""  # why the text cannot be read safely, if it cannot
+    # Where a SELECT's top-level LIMIT is or may go (limited_select), None when unknown.
+    limit_site: LimitSite | None = None
+
+
+@dataclass(frozen=True)
+class LimitSite:
+    own: int | None  # the query's own top-level LIMIT
+    number: tuple[int, int]  # where its number is written; else where a LIMIT may go
 
 
 def _unescape(text: str) -> str:
@@ -157,6 +165,8 @@ def inspect_query(
             info.has_dataset_clause = True
         elif upper == "SERVICE":
             info.services.append(_service_target(toks, j + 1, known, base))
+    if not info.unreadable and info.form == "SELECT":
+        info.limit_site = _limit_site(text, toks)
     return info
 
 
@@ -276,20 +286,33 @@ def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
 _INTEGER = re.compile(r"\s*([0-9]+)")
 
 
-def limited_select(text: str, limit: int) -> tuple[str, bool] | None:
+def limited_select(text: str, limit: int, site: LimitSite | None = None) -> tuple[str, bool] | None:
     """A SELECT query made to return at most `limit` rows, for serializers that cannot cut
     a result: (text, cut_impossible). cut_impossible is True when the query's own
     top-level LIMIT is below `limit` (the text is then unchanged). Otherwise the text has a
     top-level LIMIT of `limit` (its own larger LIMIT lowered, or one added before a
     trailing VALUES clause or at the end). None for anything but a SELECT whose clauses
-    this lexer can place with certainty; the caller then cuts the rows itself."""
-    toks = tokens(text)
-    if any(t.kind == "other" and t.value in "\"'\\" for t in toks):
-        return None
-    form, depth, where_end = None, 0, -1
+    this lexer can place with certainty; the caller then cuts the rows itself. `site`:
+    what inspect_query found for this text (else the text is read again)."""
+    if site is None:
+        info = inspect_query(text)
+        if info.limit_site is None:
+            return None
+        site = info.limit_site
+    start, end = site.number
+    if site.own is not None:
+        if site.own < limit:
+            return text, True
+        return text[:start] + str(limit) + text[end:], False
+    if start < len(text):  # before a trailing VALUES clause
+        return text[:start] + f"LIMIT {limit}\n" + text[start:], False
+    return text + f"\nLIMIT {limit}\n", False
+
+
+def _limit_site(text: str, toks: list[Token]) -> LimitSite | None:
+    """The top-level LIMIT of a SELECT (after its WHERE group, outside any brackets)."""
+    depth, where_end = 0, -1
     for i, t in enumerate(toks):
-        if form is None and t.kind == "word" and t.value.upper() in QUERY_FORMS | UPDATE_KEYWORDS:
-            form = t.value.upper()
         if t.kind == "other" and t.value in "{([":
             depth += 1
         elif t.kind == "other" and t.value in "})]":
@@ -297,7 +320,7 @@ def limited_select(text: str, limit: int) -> tuple[str, bool] | None:
             if depth == 0 and t.value == "}":
                 where_end = i
                 break
-    if form != "SELECT" or where_end < 0:
+    if where_end < 0:
         return None
     own_limit: Token | None = None
     values_at = -1
@@ -315,9 +338,6 @@ def limited_select(text: str, limit: int) -> tuple[str, bool] | None:
         number = _INTEGER.match(text, own_limit.end)
         if number is None:
             return None
-        if int(number.group(1)) < limit:
-            return text, True
-        return text[: number.start(1)] + str(limit) + text[number.end(1) :], False
-    if values_at >= 0:
-        return text[:values_at] + f"LIMIT {limit}\n" + text[values_at:], False
-    return text + f"\nLIMIT {limit}\n", False
+        return LimitSite(int(number.group(1)), (number.start(1), number.end(1)))
+    at = values_at if values_at >= 0 else len(text)
+    return LimitSite(None, (at, at))
