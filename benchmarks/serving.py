@@ -1,7 +1,9 @@
 """Serving fit for the open internet (issue 13): `cica-kg serve` against `oxigraph
 serve-read-only --union-default-graph` on the same build, in the same run.
 
-    python -m benchmarks.serving --store S [--duration 10] [--parts paths,inprocess,idle,slow,fair]
+    python -m benchmarks.serving --store S [--duration 10] [--parts PARTS]
+
+PARTS: comma-separated, of paths,cpu,inprocess,idle,slow,fair (default: all).
 
 - paths: the three paths' throughput with wrk at 16 connections (one per thread): small
   queries uncached (every request unique, by a comment) and cached (the same request
@@ -13,6 +15,8 @@ serve-read-only --union-default-graph` on the same build, in the same run.
   server tree's memory before and with them open.
 - slow: 1,000 connections trickling their heads from 127.0.0.2; the latency of requests
   from 127.0.0.3 at once and after 20 s.
+- cpu: CPU time per request of each server's processes (web workers, query processes)
+  for the uncached and cached ASK at 16 connections: where the small-query time goes.
 - fair: 127.0.0.2 keeps 32 runaway queries going; 127.0.0.3 sends canned requests one
   after the other (each with a new date, so none is cached): statuses and p50/p99.
 
@@ -75,8 +79,20 @@ def wrk(base: str, lines: list[str], duration: float, clients: int = 16) -> dict
     with tempfile.TemporaryDirectory() as tmp:
         reqs = Path(tmp) / "requests.txt"
         reqs.write_text("\n".join(lines) + "\n")
-        cmd = ["wrk", f"-t{clients}", f"-c{clients}", f"-d{round(duration)}s", "--timeout=15s",
-               "-s", str(WRK_SCRIPT), base, "--", str(reqs), "plain", str(clients)]  # fmt: skip
+        cmd = [
+            "wrk",
+            f"-t{clients}",
+            f"-c{clients}",
+            f"-d{round(duration)}s",
+            "--timeout=15s",
+            "-s",
+            str(WRK_SCRIPT),
+            base,
+            "--",
+            str(reqs),
+            "plain",
+            str(clients),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     doc = next(json.loads(x) for x in reversed(out.splitlines()) if x.startswith("{"))
     seconds = doc["duration_us"] / 1e6
@@ -102,8 +118,11 @@ def geomean(xs: list[float]) -> float:
 
 
 def part_paths(store: Path, logdir: Path, duration: float) -> dict[str, Any]:
-    env = {"CICA_KG_FAIR_SHARE_EXEMPT": "", "CICA_KG_CLIENT_QUERIES": "32",
-           "CICA_KG_CLIENT_QUERY_SECONDS": "0"}  # fmt: skip
+    env = {
+        "CICA_KG_FAIR_SHARE_EXEMPT": "",
+        "CICA_KG_CLIENT_QUERIES": "32",
+        "CICA_KG_CLIENT_QUERY_SECONDS": "0",
+    }
     info = current_build(store)
     assert info is not None
     cica = procs.start_cica(store, store, store, logdir, workers=2, threads=8, env=env)
@@ -139,11 +158,19 @@ def part_paths(store: Path, logdir: Path, duration: float) -> dict[str, Any]:
 
 
 async def _call(front: Any, path: str, query: dict[str, str], accept: str) -> int:
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
-             "query_string": urlencode(query).encode(), "http_version": "1.1",
-             "headers": [(b"host", b"x"), (b"accept", accept.encode())],
-             "client": ("127.0.0.9", 1), "server": ("127.0.0.1", 80), "scheme": "http",
-             "root_path": ""}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": urlencode(query).encode(),
+        "http_version": "1.1",
+        "headers": [(b"host", b"x"), (b"accept", accept.encode())],
+        "client": ("127.0.0.9", 1),
+        "server": ("127.0.0.1", 80),
+        "scheme": "http",
+        "root_path": "",
+    }
     status = 0
 
     async def receive() -> dict[str, Any]:
@@ -194,8 +221,10 @@ def part_inprocess(store: Path, n: int) -> dict[str, Any]:
                 if i >= 5:
                     times.append(time.perf_counter() - t)
                 assert status == 200, status
-            out[label] = {"mean_ms": round(statistics.fmean(times) * 1000, 3),
-                          "p50_ms": round(statistics.median(times) * 1000, 3)}  # fmt: skip
+            out[label] = {
+                "mean_ms": round(statistics.fmean(times) * 1000, 3),
+                "p50_ms": round(statistics.median(times) * 1000, 3),
+            }
     finally:
         front.engine.close()
         front.executor.shutdown()
@@ -232,9 +261,14 @@ def part_idle(store: Path, logdir: Path, count: int = 10_000) -> dict[str, Any]:
         for s in socks:
             s.close()
         cica.stop()
-    return {"connections": count, "open_seconds": round(opened, 1), "rss_mb_before": before,
-            "rss_mb_with_idle": with_idle, "answer_meanwhile": status,
-            "answer_ms": round(answer_ms, 1)}  # fmt: skip
+    return {
+        "connections": count,
+        "open_seconds": round(opened, 1),
+        "rss_mb_before": before,
+        "rss_mb_with_idle": with_idle,
+        "answer_meanwhile": status,
+        "answer_ms": round(answer_ms, 1),
+    }
 
 
 def _timed_get(port: int, source: str, path: str, params: dict[str, str]) -> tuple[int, float]:
@@ -284,11 +318,15 @@ def part_slow(store: Path, logdir: Path, count: int = 1000) -> dict[str, Any]:
             if when == "after 20 s":
                 time.sleep(20)
             samples = [
-                _timed_get(port, "127.0.0.3", "/queries/members.json", {"date": f"20{10 + i}-01-01"})
+                _timed_get(
+                    port, "127.0.0.3", "/queries/members.json", {"date": f"20{10 + i}-01-01"}
+                )
                 for i in range(10)
             ]
-            out[when] = {"statuses": sorted({s for s, _ in samples}),
-                         "max_ms": round(max(t for _, t in samples) * 1000, 1)}  # fmt: skip
+            out[when] = {
+                "statuses": sorted({s for s, _ in samples}),
+                "max_ms": round(max(t for _, t in samples) * 1000, 1),
+            }
     finally:
         stop.set()
         for s in socks:
@@ -309,8 +347,9 @@ def part_fair(store: Path, logdir: Path, seconds: float = 30) -> dict[str, Any]:
         while not stop.is_set():
             i += 1
             try:
-                status, _ = _timed_get(port, "127.0.0.2", "/sparql",
-                                       {"query": RUNAWAY.format(f"{k}-{i}")})  # fmt: skip
+                status, _ = _timed_get(
+                    port, "127.0.0.2", "/sparql", {"query": RUNAWAY.format(f"{k}-{i}")}
+                )
             except OSError:
                 status = 0
             with lock:
@@ -344,16 +383,88 @@ def part_fair(store: Path, logdir: Path, seconds: float = 30) -> dict[str, Any]:
     }
 
 
+def _cpu_ticks(root: int) -> dict[str, int]:
+    """CPU ticks (user + system) of a server's process tree, by role."""
+    out = {"web": 0, "query": 0, "other": 0}
+    for pid in procs.tree(root):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])
+            parent = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        cmd = procs.cmdline(pid)
+        if pid == root or "resource_tracker" in cmd:
+            role = "other"
+        elif parent == root:
+            role = "web"
+        else:
+            role = "query"
+        if "oxigraph" in cmd:
+            role = "web"
+        out[role] += ticks
+    return out
+
+
+def part_cpu(store: Path, logdir: Path, duration: float) -> dict[str, Any]:
+    """CPU per request (ms) of each server's processes at 16 connections: where the time of
+    the small-query paths goes (web workers vs query processes)."""
+    env = {
+        "CICA_KG_FAIR_SHARE_EXEMPT": "",
+        "CICA_KG_CLIENT_QUERIES": "32",
+        "CICA_KG_CLIENT_QUERY_SECONDS": "0",
+    }
+    info = current_build(store)
+    assert info is not None
+    cica = procs.start_cica(store, store, store, logdir, workers=2, threads=8, env=env)
+    oxi = procs.start_oxigraph(info.store_path, logdir)
+    hz = os.sysconf("SC_CLK_TCK")
+    out: dict[str, Any] = {}
+    n = round(duration * 3000)
+    try:
+        for server in (cica, oxi):
+            wrk(
+                server.base,
+                request_lines(server.query_path, "ask", SMALL["ask"] + " # w", True, n),
+                duration,
+            )
+            for label, unique in (("uncached ask", True), ("cached ask", False)):
+                lines = request_lines(server.query_path, "ask", SMALL["ask"], unique, n)
+                before = _cpu_ticks(server.proc.pid)
+                result = wrk(server.base, lines, duration)
+                after = _cpu_ticks(server.proc.pid)
+                served = result["rps"] * duration
+                out[f"{server.name} {label}"] = {
+                    "rps": result["rps"],
+                    **{
+                        f"{role}_cpu_ms_per_request": round(
+                            (after[role] - before[role]) / hz * 1000 / served, 3
+                        )
+                        for role in ("web", "query")
+                        if after[role] - before[role] > 0
+                    },
+                }
+                print("cpu", server.name, label, json.dumps(out[f"{server.name} {label}"]))
+    finally:
+        cica.stop()
+        oxi.stop()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", type=Path, required=True)
     ap.add_argument("--duration", type=float, default=10)
-    ap.add_argument("--parts", default="paths,inprocess,idle,slow,fair")
+    ap.add_argument("--parts", default="paths,cpu,inprocess,idle,slow,fair")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     logdir = Path(tempfile.mkdtemp(prefix="cica-serving-"))
-    results: dict[str, Any] = {"store": str(a.store), "duration": a.duration,
-                               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
+    results: dict[str, Any] = {
+        "store": str(a.store),
+        "duration": a.duration,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     for part in a.parts.split(","):
         if part == "paths":
             results[part] = part_paths(a.store, logdir, a.duration)
@@ -363,6 +474,8 @@ def main() -> None:
             results[part] = part_idle(a.store, logdir)
         elif part == "slow":
             results[part] = part_slow(a.store, logdir)
+        elif part == "cpu":
+            results[part] = part_cpu(a.store, logdir, a.duration)
         elif part == "fair":
             results[part] = part_fair(a.store, logdir)
         print(part, json.dumps(results[part]), flush=True)

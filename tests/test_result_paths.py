@@ -62,9 +62,12 @@ def test_answers_are_cut_exactly_in_every_format(
 ) -> None:
     answer = execute(
         small_store,
-        Job(query="SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s", format_name=fmt_name,
-            max_rows=max_rows),
-    )  # fmt: skip
+        Job(
+            query="SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s",
+            format_name=fmt_name,
+            max_rows=max_rows,
+        ),
+    )
     fmt = next(f for f in formats.ALL_FORMATS if f.name == fmt_name)
     assert count_rows(answer.body, fmt) == rows
     assert answer.truncated is truncated
@@ -80,9 +83,14 @@ def _objects(body: bytes, fmt_name: str) -> list[str]:
         return [row[1] for row in list(csv.reader(io.StringIO(body.decode(), newline="")))[1:]]
     if fmt_name == "tsv":
         terms = [line.split("\t")[1] for line in body.decode().splitlines()[1:]]
-        return [str(ox.parse(f"<http://e/s> <http://e/p> {t} .".encode(),
-                             format=ox.RdfFormat.N_TRIPLES).__next__().object.value)
-                for t in terms]  # fmt: skip
+        return [
+            str(
+                ox.parse(f"<http://e/s> <http://e/p> {t} .".encode(), format=ox.RdfFormat.N_TRIPLES)
+                .__next__()
+                .object.value
+            )
+            for t in terms
+        ]
     import xml.etree.ElementTree as ET
 
     ns = "{http://www.w3.org/2005/sparql-results#}"

@@ -50,11 +50,17 @@ def port_of(server: Server) -> int:
     return int(server.url.rsplit(":", 1)[1])
 
 
-def ask(server: Server, source: str, path: str, params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+def ask(
+    server: Server,
+    source: str,
+    path: str,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     """GET from the loopback address `source`: status, headers, body."""
-    conn = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=30,
-                                      source_address=(source, 0))  # fmt: skip
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port_of(server), timeout=30, source_address=(source, 0)
+    )
     try:
         url = path + ("?" + urlencode(params) if params else "")
         conn.request("GET", url, headers=headers or {})
@@ -129,24 +135,31 @@ def test_trickled_heads_do_not_keep_others_out(guarded: Server) -> None:
 
 def test_slow_body_gets_408_and_large_bodies_413(guarded: Server) -> None:
     s = raw(guarded, "127.0.0.4")
-    s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-              b"Content-Length: 100\r\n\r\nASK {")  # fmt: skip
+    s.sendall(
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: 100\r\n\r\nASK {"
+    )
     reply = read_reply(s)
     s.close()
     assert reply.startswith(b"HTTP/1.1 408 ") and b"body_timeout" in reply
     # Declared far over max_request_bytes: refused before reading.
     s = raw(guarded, "127.0.0.4")
-    s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-              b"Content-Length: 900000000\r\n\r\n")  # fmt: skip
+    s.sendall(
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: 900000000\r\n\r\n"
+    )
     reply = read_reply(s)
     s.close()
     assert reply.startswith(b"HTTP/1.1 413 ") and b"max_request_bytes" in reply
     # Chunked, no length, over the cap: read to the end, then refused.
     s = raw(guarded, "127.0.0.4")
     chunk = b"x" * 100_000
-    s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-              b"Transfer-Encoding: chunked\r\n\r\n"
-              + (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 11 + b"0\r\n\r\n")  # fmt: skip
+    s.sendall(
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        + (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 11
+        + b"0\r\n\r\n"
+    )
     reply = read_reply(s)
     s.close()
     assert reply.startswith(b"HTTP/1.1 413 ") and b"max_request_bytes" in reply
@@ -188,8 +201,9 @@ def test_fair_share_between_a_greedy_and_a_modest_client(guarded: Server) -> Non
         year = 1999
         while not stop.is_set() and len(modest) < 8:  # well within its own budget
             year = 2000 + (year + 1) % 25  # a new date each time: no cache answers it
-            status, _, body = ask(guarded, "127.0.0.3", "/queries/members.json",
-                                  {"date": f"{year}-06-01"})  # fmt: skip
+            status, _, body = ask(
+                guarded, "127.0.0.3", "/queries/members.json", {"date": f"{year}-06-01"}
+            )
             modest.append((status, members_count(body) if status == 200 else -1))
             stop.wait(0.25)
 
@@ -197,9 +211,18 @@ def test_fair_share_between_a_greedy_and_a_modest_client(guarded: Server) -> Non
     watcher.start()
     try:
         with ThreadPoolExecutor(32) as pool:
-            greedy = list(pool.map(
-                lambda i: ask(guarded, "127.0.0.2", "/sparql", {"query": RUNAWAY.format(i)},
-                              {"Accept": "application/json"}), range(32)))  # fmt: skip
+            greedy = list(
+                pool.map(
+                    lambda i: ask(
+                        guarded,
+                        "127.0.0.2",
+                        "/sparql",
+                        {"query": RUNAWAY.format(i)},
+                        {"Accept": "application/json"},
+                    ),
+                    range(32),
+                )
+            )
         after = ask(guarded, "127.0.0.2", "/sparql", {"query": RUNAWAY.format("after")})
     finally:
         stop.set()
@@ -228,8 +251,7 @@ def test_x_forwarded_for_only_from_trusted_proxies(guarded: Server) -> None:
     access = [line for line in lines if "cica_kg.access" in line and '"GET /sparql"' in line]
     assert any("198.51.100.7 " in line.split("cica_kg.access: ", 1)[1] for line in access)
     assert any(line.split("cica_kg.access: ", 1)[1].startswith("127.0.0.8 ") for line in access)
-    assert not any(line.split("cica_kg.access: ", 1)[1].startswith("127.0.0.5 ")
-                   for line in access)  # fmt: skip
+    assert not any(line.split("cica_kg.access: ", 1)[1].startswith("127.0.0.5 ") for line in access)
 
 
 # -- relative IRIs ----------------------------------------------------------------------------
@@ -237,9 +259,11 @@ def test_x_forwarded_for_only_from_trusted_proxies(guarded: Server) -> None:
 
 def test_query_content_type_construct(server: Server) -> None:
     """The W3C protocol test of that name: relative IRIs resolve against the base."""
-    r = server.post("/sparql", data=b"CONSTRUCT { <s> <p> 1 } WHERE {}",
-                    headers={"Content-Type": "application/sparql-query",
-                             "Accept": "application/n-triples"})  # fmt: skip
+    r = server.post(
+        "/sparql",
+        data=b"CONSTRUCT { <s> <p> 1 } WHERE {}",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
+    )
     assert r.status_code == 200, r.text
     triples = list(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
     assert [str(t) for t in triples] == [
@@ -264,8 +288,12 @@ def test_the_base_is_part_of_the_cache_key() -> None:
 
 def workers_of(server: Server) -> list[int]:
     """The web worker processes (uvicorn's supervisor's children that run the app)."""
-    pids = [int(c) for c in open(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-            .read().split()]  # fmt: skip
+    pids = [
+        int(c)
+        for c in open(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        .read()
+        .split()
+    ]
     return [p for p in pids if "resource_tracker" not in open(f"/proc/{p}/cmdline").read()]
 
 
@@ -281,14 +309,13 @@ def test_a_dead_worker_is_replaced(guarded: Server) -> None:
         time.sleep(0.2)
     assert len(now) == 2 and before[0] not in now
     for i in range(6):  # both workers answer (the new one has started its query processes)
-        query = f"ASK {{ ?s ?p \"no such value {i}\" }}"
+        query = f'ASK {{ ?s ?p "no such value {i}" }}'
         status, _, body = ask(guarded, "127.0.0.9", "/sparql", {"query": query})
         assert status == 200 and json.loads(body)["boolean"] is False
 
 
 def test_sigterm_lets_requests_in_flight_finish(built_settings: Settings) -> None:
-    server = start_server(built_settings, env={"CICA_KG_QUERY_TIMEOUT": "2"}, workers=1,
-                          threads=4)  # fmt: skip
+    server = start_server(built_settings, env={"CICA_KG_QUERY_TIMEOUT": "2"}, workers=1, threads=4)
     try:
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(ask, server, "127.0.0.9", "/sparql", {"query": RUNAWAY.format(1)})
