@@ -174,23 +174,32 @@ class QueryPool:
 
     def _next_idle(self, wait: float) -> _Process:
         try:
-            return self._idle.get_nowait()
+            proc = self._idle.get_nowait()
         except queue.Empty:
-            pass
-        # Grow by at most two processes at a time: a start costs ~0.3 s of CPU, and a burst
-        # of starts would take the CPU from the queries waiting for them.
-        with self._lock:
-            grow = self._count < self.max_size and self._booting < 2
-            if grow:
-                self._count += 1
-        if grow:
-            self._spawn()
+            proc = None
+        if proc is not None:
+            if self._idle.empty():  # the last idle one: start a spare before it is needed
+                self._grow()
+            return proc
+        self._grow()
         try:
             return self._idle.get(timeout=wait)
         except queue.Empty:
             raise errors.Unavailable(
                 "all query processes are busy; try again shortly", headers={"Retry-After": "5"}
             ) from None
+
+    def _grow(self) -> None:
+        """One more process, up to max_size. At most two start at a time: a start costs
+        ~0.3 s of CPU, and a burst of starts would take the CPU from the queries waiting for
+        them. Starting one while the last idle process is taken (not only once a query
+        waits) keeps a query from waiting for a start while slow queries hold the others."""
+        with self._lock:
+            grow = self._count < self.max_size and self._booting < 2
+            if grow:
+                self._count += 1
+        if grow:
+            self._spawn()
 
     def _retire(self, proc: _Process) -> None:
         """Kill a process (in the background) and start its replacement."""

@@ -19,6 +19,7 @@ import asyncio
 import base64
 import faulthandler
 import ipaddress
+import json
 import logging
 import os
 import pickle
@@ -29,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .. import errors
+from ..formats import parse_accept
 from ..settings import Settings
 from . import wsgi_bridge
 from .fairshare import FairShare, Refusal
@@ -53,10 +56,6 @@ def worker_app() -> Front:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     return Front(settings, table)
-
-
-class _Done(Exception):
-    """The request was answered (refused) while its body was read."""
 
 
 class FrontCache:
@@ -122,8 +121,6 @@ class Front:
         status, sent = 500, 0
         try:
             status, sent = await self._serve(scope, receive, send, client)
-        except _Done as done:
-            status = int(str(done))
         finally:
             ms = (time.monotonic() - started) * 1000
             log.info(
@@ -135,6 +132,8 @@ class Front:
     ) -> tuple[int, int]:
         headers = dict(scope["headers"])
         body = await self._read_body(headers, receive, send)
+        if isinstance(body, int):  # refused (or the client left) while reading the body
+            return body, 0
         key, build_id = None, ""
         if scope["method"] == "GET" and scope["path"].startswith(CACHED_PREFIXES):
             key = (scope["path"], scope["query_string"], headers.get(b"accept"))
@@ -188,8 +187,9 @@ class Front:
 
     # -- the body -------------------------------------------------------------------------
 
-    async def _read_body(self, headers: dict[bytes, bytes], receive: Any, send: Any) -> bytes:
-        """The whole body within body_timeout and max_request_bytes; else 408 or 413."""
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Any, send: Any) -> bytes | int:
+        """The whole body within body_timeout and max_request_bytes; else the status of the
+        refusal sent (408, 413, 400), or 499 when the client left."""
         length_header = headers.get(b"content-length")
         if length_header is None and b"transfer-encoding" not in headers:
             return b""
@@ -200,11 +200,11 @@ class Front:
         try:
             declared = int(length_header) if length_header is not None else 0
         except ValueError:
-            await self._plain(send, 400, "Bad Request", "Content-Length is not a number")
-            raise _Done(400) from None
+            await self._plain(send, errors.BadRequest("Content-Length is not a number"))
+            return 400
         if declared > 16 * limit:  # not worth reading to the end: answer and close
-            await self._plain(send, 413, "Content Too Large", too_large)
-            raise _Done(413)
+            await self._plain(send, errors.PayloadTooLarge(too_large))
+            return 413
         chunks, size = [], 0
         deadline = asyncio.get_running_loop().time() + self.settings.body_timeout
         while True:
@@ -212,24 +212,24 @@ class Front:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, remaining))
             except TimeoutError:
+                timeout = self.settings.body_timeout
                 await self._plain(
                     send,
-                    408,
-                    "Request Timeout",
-                    "the request body did not "
-                    f"arrive within {self.settings.body_timeout:g} s (body_timeout)",
+                    errors.RequestTimeout(
+                        f"the request body did not arrive within {timeout:g} s (body_timeout)"
+                    ),
                 )
-                raise _Done(408) from None
+                return 408
             if message["type"] == "http.disconnect":
-                raise _Done(499)
+                return 499
             size += len(message.get("body", b""))
             if size <= limit:
                 chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
         if size > limit:  # read to the end, so the client reads the answer
-            await self._plain(send, 413, "Content Too Large", too_large)
-            raise _Done(413)
+            await self._plain(send, errors.PayloadTooLarge(too_large))
+            return 413
         return b"".join(chunks)
 
     # -- answers made here ----------------------------------------------------------------
@@ -256,35 +256,39 @@ class Front:
     async def _refuse(
         self, scope: dict[str, Any], headers: dict[bytes, bytes], send: Any, refusal: Refusal
     ) -> tuple[int, int]:
-        """429 in the app's error shape (JSON, HTML or text, as the client prefers)."""
+        """429 in the app's error shape, JSON or plain text as the client prefers (no HTML
+        page: a client over its share gets the cheapest answer that says why)."""
         # HOOK(ops17): metrics.rate_limited(refusal.limit) here once cica_kg/metrics.py lands.
-        from .errors import error_response
-
-        environ_headers = {k.decode("latin1"): v.decode("latin1") for k, v in headers.items()}
-        with self.flask.test_request_context(scope["path"], headers=environ_headers):
-            response = error_response(
-                429,
-                "Too Many Requests",
-                refusal.message,
-                {"Retry-After": str(refusal.retry_after), "CICA-KG-Limit": refusal.limit},
-            )
-            body = response.get_data()
-            out = [
-                (k.lower().encode("latin1"), v.encode("latin1"))
-                for k, v in response.headers.items()
-            ]
-        out.append((b"access-control-allow-origin", b"*"))
+        exc = errors.TooManyRequests(refusal.message)
+        if _wants_json(scope["path"], headers.get(b"accept")):
+            body = json.dumps(
+                {"error": {"status": exc.status, "title": exc.title, "message": exc.message}}
+            ).encode()
+            media = b"application/json"
+        else:
+            body = f"{exc.status} {exc.title}: {exc.message}\n".encode()
+            media = b"text/plain; charset=utf-8"
+        out = [
+            (b"content-type", media),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(refusal.retry_after).encode()),
+            (b"cica-kg-limit", refusal.limit.encode()),
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", b"Retry-After, CICA-KG-Limit"),
+        ]
         await send({"type": "http.response.start", "status": 429, "headers": out})
         await send({"type": "http.response.body", "body": body})
         return 429, len(body)
 
     @staticmethod
-    async def _plain(send: Any, status: int, title: str, message: str) -> None:
-        body = f"{status} {title}: {message}\n".encode()
+    async def _plain(send: Any, exc: errors.CicaError) -> None:
+        """A refusal before the request was read whole, in plain text; the connection
+        closes after it."""
+        body = f"{exc.status} {exc.title}: {exc.message}\n".encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": status,
+                "status": exc.status,
                 "headers": [
                     (b"content-type", b"text/plain; charset=utf-8"),
                     (b"connection", b"close"),
@@ -311,6 +315,24 @@ class Front:
                     self.share.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _wants_json(path: str, accept: bytes | None) -> bool:
+    """As web/errors.py chooses: .json paths, or JSON preferred over HTML in Accept."""
+    if path.endswith(".json"):
+        return True
+    best, best_q = "text", 0.0
+    for media, q in parse_accept(accept.decode("latin1") if accept else None):
+        kind = (
+            "json"
+            if media in ("application/json", "application/sparql-results+json")
+            else "html"
+            if media == "text/html"
+            else None
+        )
+        if kind and q > best_q:
+            best, best_q = kind, q
+    return best == "json"
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
