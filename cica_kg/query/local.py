@@ -202,13 +202,13 @@ class QueryPool:
             self._spawn()
 
     def _retire(self, proc: _Process) -> None:
-        """Kill a process (in the background) and start its replacement."""
+        """Kill a process (in the background) and start its replacement at once, one for
+        one (a pool that shrank to `size` after each killed runaway query would make the
+        next query wait for a start)."""
 
         def replace() -> None:
             proc.kill()
-            with self._lock:
-                self._count -= 1
-            self.start()
+            self._spawn()  # the count is unchanged: the new process takes the old one's place
 
         threading.Thread(target=replace, daemon=True).start()
 
