@@ -108,7 +108,9 @@ class Front:
         )
         self.exempt = frozenset(settings.fair_share_exempt)
         GuardedProtocol.settings = settings
-        GuardedProtocol.uncapped = self.exempt | frozenset(settings.trusted_proxies)
+        GuardedProtocol.uncapped = staticmethod(  # type: ignore[assignment]
+            lambda host: host in self.exempt or self._is_trusted(host)
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -136,10 +138,16 @@ class Front:
             return body, 0
         key, build_id = None, ""
         if scope["method"] == "GET" and scope["path"].startswith(CACHED_PREFIXES):
-            key = (scope["path"], scope["query_string"], headers.get(b"accept"))
+            # Host too: the service description names the endpoint by the URL asked.
+            key = (
+                scope["path"],
+                scope["query_string"],
+                headers.get(b"accept"),
+                headers.get(b"host"),
+            )
             try:
                 build_id = self.engine.build().build_id
-            except Exception:  # no build: the app answers why
+            except errors.CicaError:  # no build (or a remote engine away): the app answers why
                 key = None
             hit = self.cache.get(key, build_id) if key else None
             if hit is not None:

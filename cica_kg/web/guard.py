@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -29,7 +30,7 @@ class GuardedProtocol(HttpToolsProtocol):
     """HttpToolsProtocol with a head deadline, a head size cap and a per-address cap."""
 
     settings: Settings | None = None  # set by front.configure in each worker
-    uncapped: frozenset[str] = frozenset()
+    uncapped: Callable[[str], bool] = staticmethod(lambda host: False)  # exempt, or a proxy
     open_by_client: Counter[str] = Counter()  # this worker's open connections per address
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -44,7 +45,7 @@ class GuardedProtocol(HttpToolsProtocol):
         host = self.client[0] if self.client else ""
         settings = self.settings
         cap = settings.max_connections_per_client if settings else 0
-        if host and host not in self.uncapped and cap > 0:
+        if host and cap > 0 and not self.uncapped(host):
             if self.open_by_client[host] >= cap:
                 self._refuse(
                     429,

@@ -35,7 +35,7 @@ def config(settings: Settings) -> uvicorn.Config:
         access_log=False,  # the front logs each request with its client, size and time
         timeout_keep_alive=5,
         timeout_graceful_shutdown=int(settings.query_timeout) + 5,
-        timeout_worker_healthcheck=30,  # a worker's loop may be busy warming up
+        timeout_worker_healthcheck=10,  # a thread answers the ping; 10 s spares a busy worker
         backlog=4096,
         server_header=False,
         log_config=None,
