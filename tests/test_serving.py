@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import threading
@@ -41,6 +42,10 @@ LIMITS = {
 
 @pytest.fixture(scope="module")
 def guarded(built_settings: Settings) -> Iterator[Server]:
+    # 1,000 client sockets here and as many in the server (which inherits this limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096 <= hard or hard == resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
     server = start_server(built_settings, env=LIMITS, workers=2, threads=8)
     yield server
     stop_server(server)
