@@ -47,6 +47,7 @@ class GuardedProtocol(HttpToolsProtocol):
         cap = settings.max_connections_per_client if settings else 0
         if host and cap > 0 and not self.uncapped(host):
             if self.open_by_client[host] >= cap:
+                # HOOK(ops17): metrics.rate_limited("max_connections_per_client") here.
                 self._refuse(
                     429,
                     "too many open connections from this client address "
