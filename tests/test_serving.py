@@ -13,6 +13,7 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -362,3 +363,20 @@ def test_front_cache_answers_repeats_as_the_app_did(guarded: Server) -> None:
     status, headers, body = ask(guarded, "127.0.0.10", "/sparql", params, {"Accept": "text/csv"})
     assert status == 200 and headers["content-type"].startswith("text/csv")
     assert body.decode().splitlines()[0] == "l"
+
+
+def test_tables_of_killed_servers_are_swept() -> None:
+    from cica_kg.web import fairshare
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = fairshare.table_path(f"{dead.pid}-test")
+    live = fairshare.table_path(f"{os.getpid()}-test")
+    for path in (stale, live):
+        fairshare.create_table(path)
+    try:
+        fairshare.sweep_stale()
+        assert not stale.exists() and live.exists()
+    finally:
+        stale.unlink(missing_ok=True)
+        live.unlink(missing_ok=True)

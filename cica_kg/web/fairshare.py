@@ -48,6 +48,18 @@ def table_path(tag: str) -> Path:
     return root / f"cica-kg-fairshare-{tag}"
 
 
+def sweep_stale() -> None:
+    """Remove the tables of servers that were killed before they could (the owner's pid is
+    in the name)."""
+    for path in table_path("*").parent.glob("cica-kg-fairshare-*"):
+        try:
+            pid = int(path.name.split("-")[3])
+        except (IndexError, ValueError):
+            continue
+        if not _alive(pid):
+            path.unlink(missing_ok=True)
+
+
 def create_table(path: Path) -> None:
     """A fresh, zeroed table (the server's parent process, before the workers start)."""
     with open(path, "wb") as f:

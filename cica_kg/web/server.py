@@ -46,6 +46,7 @@ def serve(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    fairshare.sweep_stale()
     table = fairshare.table_path(f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
     fairshare.create_table(table)
     os.environ[ENV] = handoff(settings, table)
