@@ -380,3 +380,20 @@ def test_tables_of_killed_servers_are_swept() -> None:
     finally:
         stale.unlink(missing_ok=True)
         live.unlink(missing_ok=True)
+
+
+def test_front_cache_entries_end_with_their_build_and_max_age(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer can depend on the day (a `date` that defaults to today), so the front
+    keeps it no longer than it lets clients keep it."""
+    from cica_kg.web import front
+
+    cache = front.FrontCache(entries=10)
+    now = [1000.0]
+    monkeypatch.setattr(front.time, "monotonic", lambda: now[0])
+    cache.put(("k",), "build-1", 300, b'"e"', [(b"etag", b'"e"')], b"answer")
+    assert cache.get(("k",), "build-1") == (b'"e"', [(b"etag", b'"e"')], b"answer")
+    assert cache.get(("k",), "build-2") is None
+    now[0] += 301
+    assert cache.get(("k",), "build-1") is None

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import signal
 import time
 from collections import OrderedDict
@@ -42,6 +43,7 @@ ENV = "CICA_KG__SERVE"  # how the server's parent hands the settings to its work
 UNCOUNTED = ("/static/", "/dumps/")  # files: no query runs, not counted by fair share
 CACHED_PREFIXES = ("/sparql", "/queries/")  # answers with an ETag from the build
 FRONT_CACHE_BYTES = 64 << 20
+_MAX_AGE = re.compile(rb"max-age=(\d+)")
 
 
 def handoff(settings: Settings, table: Path) -> str:
@@ -59,33 +61,42 @@ def worker_app() -> Front:
 
 
 class FrontCache:
-    """Complete responses by request, for one build; LRU, bounded in entries and bytes."""
+    """Complete responses by request, for one build and no longer than their max-age (an
+    answer can depend on the day: a canned query's `date` defaults to today); LRU, bounded
+    in entries and bytes."""
 
     def __init__(self, entries: int, max_bytes: int = FRONT_CACHE_BYTES):
         self.entries, self.max_bytes, self.size = entries, max_bytes, 0
-        self._data: OrderedDict[tuple[Any, ...], tuple[str, bytes, list[Any], bytes]] = (
+        # key -> (build id, expiry, ETag, headers, body)
+        self._data: OrderedDict[tuple[Any, ...], tuple[str, float, bytes, list[Any], bytes]] = (
             OrderedDict()
         )
 
     def get(self, key: tuple[Any, ...], build_id: str) -> tuple[bytes, list[Any], bytes] | None:
         found = self._data.get(key)
-        if found is None or found[0] != build_id:
+        if found is None or found[0] != build_id or found[1] < time.monotonic():
             return None
         self._data.move_to_end(key)
-        return found[1], found[2], found[3]
+        return found[2], found[3], found[4]
 
     def put(
-        self, key: tuple[Any, ...], build_id: str, etag: bytes, headers: list[Any], body: bytes
+        self,
+        key: tuple[Any, ...],
+        build_id: str,
+        max_age: float,
+        etag: bytes,
+        headers: list[Any],
+        body: bytes,
     ) -> None:
-        if self.entries <= 0 or len(body) > self.max_bytes // 16:
+        if self.entries <= 0 or max_age <= 0 or len(body) > self.max_bytes // 16:
             return
         old = self._data.pop(key, None)
         if old is not None:
-            self.size -= len(old[3])
-        self._data[key] = (build_id, etag, headers, body)
+            self.size -= len(old[4])
+        self._data[key] = (build_id, time.monotonic() + max_age, etag, headers, body)
         self.size += len(body)
         while len(self._data) > self.entries or self.size > self.max_bytes:
-            self.size -= len(self._data.popitem(last=False)[1][3])
+            self.size -= len(self._data.popitem(last=False)[1][4])
 
 
 class Front:
@@ -245,8 +256,10 @@ class Front:
     def _remember(self, key: tuple[Any, ...], build_id: str, response: Any) -> None:
         headers = dict(response.headers)
         etag = headers.get(b"etag")
-        if etag and b"public" in headers.get(b"cache-control", b""):
-            self.cache.put(key, build_id, etag, response.headers, b"".join(response.chunks))
+        max_age = _MAX_AGE.search(headers.get(b"cache-control", b""))
+        if etag and max_age and b"public" in headers.get(b"cache-control", b""):
+            body = b"".join(response.chunks)
+            self.cache.put(key, build_id, int(max_age.group(1)), etag, response.headers, body)
 
     async def _send_hit(
         self, hit: tuple[bytes, list[Any], bytes], if_none_match: bytes | None, send: Any
