@@ -28,6 +28,8 @@ class Job:
     # (set from the settings by policy.prepare; one engine has one base, so it is no part of
     # the cache key).
     base: str = BASE
+    # What error messages call the query ("the canned query chairs"); no part of the key.
+    label: str = ""
 
     def cache_key(self) -> str:
         raw = repr(
