@@ -133,11 +133,12 @@ def term(value: dict[str, Any]) -> Any:
 
 
 def ask_value(doc: dict[str, Any]) -> bool:
-    """The answer to an ASK: its `boolean`, or the one cell of a table (Virtuoso)."""
+    """The answer to an ASK: its `boolean`, or a table (Virtuoso): one cell, 1 for true, or
+    no row for false."""
     if "boolean" in doc:
         return bool(doc["boolean"])
     rows = doc["results"]["bindings"]
     cells = [cell for row in rows for cell in row.values()]
-    if len(cells) != 1:
+    if len(cells) > 1:
         raise ValueError(f"an ASK answered with {len(cells)} values")
-    return cells[0]["value"] in ("1", "true")
+    return bool(cells) and cells[0]["value"] in ("1", "true")

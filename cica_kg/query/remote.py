@@ -68,6 +68,8 @@ class RemoteEngine:
             response = self.http.post(_GRAPHS, SPARQL_JSON, timeout=timeout)
             self.dialect = detect(response.headers.get("Server", ""), self.url)
             self.http.name = self.dialect.name
+            # A capped list of graphs would scope every query to some of them: refused.
+            self.dialect.check_whole(response.headers, "the list of its graphs")
             rows = response.json()["results"]["bindings"]
             every = {r["g"]["value"]: int(r["n"]["value"]) for r in rows if r["g"]["type"] == "uri"}
             prefix = iris(self.base).graph
