@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from .. import build as building
-from ..settings import Settings
 from .. import stats as counting
+from ..settings import Settings
 from .common import reports_errors, store_options
 
 
