@@ -265,7 +265,7 @@ def test_a_capped_virtuoso_is_refused_not_believed(dumps: Path, tmp_path: Path) 
     require_virtuoso()
     from virtuoso import running
 
-    with running(sparql={"ResultSetMaxRows": "200"}) as server:
+    with running(ini={"ResultSetMaxRows": "200"}) as server:
         server.load(dumps / "cica-kg.nq")
         engine = Engine(remote_settings(server.sparql_url, tmp_path))
         with pytest.raises(errors.PartialAnswer) as caught:
@@ -277,7 +277,7 @@ def test_a_capped_virtuoso_is_refused_not_believed(dumps: Path, tmp_path: Path) 
         chair = canned.run(engine, CATALOGUE["chair"], {"date": "2016-01-01"}, "csv").body
         assert chair.count(b"\n") == 2 and b"CHN" in chair
     # Capped below the number of its graphs, even the list of graphs is refused.
-    with running(sparql={"ResultSetMaxRows": "5"}) as server:
+    with running(ini={"ResultSetMaxRows": "5"}) as server:
         server.load(dumps / "cica-kg.nq")
         engine = Engine(remote_settings(server.sparql_url, tmp_path))
         with pytest.raises(errors.PartialAnswer, match="the list of its graphs"):
