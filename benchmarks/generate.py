@@ -1,6 +1,6 @@
 """Synthetic CICA-shaped data at a target size, deterministic from a seed.
 
-    python -m benchmarks.generate --triples 100k --seed 1 --out /tmp/data-100k
+    python -m benchmarks.generate --triples 100k --seed 1 --out /tmp/data-100k [--quiet]
 
 Writes Turtle files (one per kind, as data/ does) that `cica-kg build --data-dir OUT
 --ontology-dir ontology` accepts: every node has an IRI, one English label and a source,
@@ -25,6 +25,8 @@ import string
 import time
 from pathlib import Path
 from typing import TextIO
+
+from cica_kg.progress import SILENT, Progress, Stage
 
 ID = "https://w3id.org/cica-kg/id/"
 PREFIXES = """@prefix cica:    <https://w3id.org/cica-kg/ontology#> .
@@ -112,8 +114,9 @@ def rand_day(rng: random.Random, lo: dt.date, hi: dt.date) -> dt.date:
 
 
 class Generator:
-    def __init__(self, target: int, seed: int, out: Path):
+    def __init__(self, target: int, seed: int, out: Path, stage: Stage | None = None):
         self.target, self.rng, self.out = target, random.Random(seed), out
+        self.stage = stage  # progress: the triples written, of the target
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*.ttl"):
             old.unlink()
@@ -144,6 +147,11 @@ class Generator:
 
     def count(self, kind: str, n: int = 1) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + n
+
+    def report(self) -> None:
+        if self.stage is not None:
+            organisations = self.counts.get("organization", 0)
+            self.stage.update({"triples": self.triples, "organisations": organisations})
 
     # -- fixed parts -----------------------------------------------------------------
 
@@ -482,6 +490,7 @@ class Generator:
         self.write_sources()
         self.write_states()
         self.write_meetings()
+        self.report()
         cica = self.write_org(
             0, "CICA", "Conference on Interaction and Confidence Building Measures in Asia"
         )
@@ -496,6 +505,7 @@ class Generator:
             self.cica_members = self.states[:1]
         self.chairs(cica, "CICA", self.states, max(6, min(40, self.n_states // 10)), True)
         self.write_catalogue(cica)
+        self.report()
         # Other organisations until the target is reached.
         orgs: list[tuple[str, str]] = []
         i = 1
@@ -518,6 +528,7 @@ class Generator:
             if self.triples < t:
                 self.chairs(iri, key, holders or self.states, self.rng.randint(2, 12), False)
             i += 1
+            self.report()
         for w in self.w.values():
             w.close()
         return {
@@ -528,9 +539,15 @@ class Generator:
         }
 
 
-def generate(target: int, out: Path, seed: int = 1) -> dict[str, object]:
+def generate(
+    target: int, out: Path, seed: int = 1, progress: Progress = SILENT
+) -> dict[str, object]:
+    """Write the data (`progress`: the triples written, of the target, and the time left)."""
     started = time.perf_counter()
-    meta = Generator(target, seed, out).run()
+    totals: dict[str, float | None] = {"triples": target}
+    with progress.stage("generate", "triples", "organisations", totals=totals) as stage:
+        meta = Generator(target, seed, out, stage).run()
+        stage.update(totals={"triples": None})  # the last organisation may overshoot a bit
     meta["seed"] = seed
     meta["seconds"] = round(time.perf_counter() - started, 2)
     meta["bytes"] = sum(p.stat().st_size for p in out.glob("*.ttl"))
@@ -543,8 +560,10 @@ def main() -> None:
     ap.add_argument("--triples", required=True, help="target size: 10k, 100k, 1M, 10M")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     a = ap.parse_args()
-    meta = generate(parse_size(a.triples), a.out, a.seed)
+    with Progress(quiet=a.quiet) as progress:
+        meta = generate(parse_size(a.triples), a.out, a.seed, progress)
     print(json.dumps(meta, indent=1))
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cica_kg.progress import Progress
+
 from . import procs, virtuoso_peer
 from .generate import generate, parse_size, size_label
 from .load import run_cell, run_cell_wrk, wrk_available
@@ -606,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
             meta = json.loads(meta_file.read_text()) if meta_file.exists() else None
             if meta is None or meta.get("target_triples") != n or meta.get("seed") != a.seed:
                 log(f"generate {label}")
-                meta = generate(n, data, a.seed)
+                with Progress() as progress:  # minutes at 10M: the triples written, time left
+                    meta = generate(n, data, a.seed, progress)
             result["generated"] = meta
             if "build" in parts:
                 result["build"] = bench_build(a, n, data, work)

@@ -26,6 +26,7 @@ from .errors import CatalogueError, CicaError, LoadError, ValidationError
 from .fsutil import directory_lock, fsync_dir
 from .load import InputFile, input_files, inputs_digest, load_dataset, read_inputs
 from .namespaces import iris
+from .progress import BYTES, SILENT, Progress
 from .settings import Settings
 from .store import BUILDS, CURRENT, INFO_FILE, STORE_DIR, BuildInfo, current_build, graph_sizes
 from .validate import validate
@@ -58,28 +59,48 @@ class Checked:
     build_id: str
 
 
-def snapshot_inputs(settings: Settings) -> tuple[list[InputFile], dict[Path, bytes]]:
+def snapshot_inputs(
+    settings: Settings, progress: Progress = SILENT
+) -> tuple[list[InputFile], dict[Path, bytes]]:
     """The input files and their bytes, read once."""
-    files = input_files(settings.ontology_dir, settings.data_dir, settings.base_iri)
-    return files, read_inputs(input_paths(settings, files))
+    with progress.stage("read inputs", "files", BYTES) as stage:
+        files = input_files(settings.ontology_dir, settings.data_dir, settings.base_iri)
+
+        def on_read(data: bytes) -> None:
+            stage.advance(1, {BYTES: len(data)})
+
+        return files, read_inputs(input_paths(settings, files), on_read)
 
 
 def check(
-    settings: Settings, inputs: tuple[list[InputFile], dict[Path, bytes]] | None = None
+    settings: Settings,
+    inputs: tuple[list[InputFile], dict[Path, bytes]] | None = None,
+    progress: Progress = SILENT,
 ) -> Checked:
     """Load the inputs (read once) into memory and validate them; raise LoadError or
-    ValidationError."""
-    files, snapshot = inputs or snapshot_inputs(settings)
+    ValidationError. `progress` reports the stages: read inputs, load, validate."""
+    files, snapshot = inputs or snapshot_inputs(settings, progress)
     build_id = inputs_digest(snapshot, settings.base_iri)
-    return Checked(files, _validated(settings, files, snapshot), build_id)
+    return Checked(files, _validated(settings, files, snapshot, progress), build_id)
 
 
-def _validated(settings: Settings, files: list[InputFile], snapshot: dict[Path, bytes]) -> ox.Store:
+def _validated(
+    settings: Settings,
+    files: list[InputFile],
+    snapshot: dict[Path, bytes],
+    progress: Progress = SILENT,
+) -> ox.Store:
     """The inputs loaded into memory, once validation found nothing."""
-    dataset = load_dataset(files, snapshot)
-    dataset.extend(queries_quads(settings, snapshot))
+    with progress.stage("load", BYTES, "files") as stage:
+        dataset = load_dataset(files, snapshot, stage=stage)
+        dataset.extend(queries_quads(settings, snapshot))
     checks = settings.queries_dir / "checks"
-    problems = validate(dataset, checks, settings.shacl, snapshot, base=settings.base_iri)
+    # One check may take a hundred times another: no rate, no time left.
+    with progress.stage("validate", "checks", "problems", estimate=False) as stage:
+        problems = validate(
+            dataset, checks, settings.shacl, snapshot, base=settings.base_iri, stage=stage
+        )
+        stage.update({"problems": len(problems)})
     if problems:
         raise ValidationError(problems)
     return dataset
@@ -99,10 +120,11 @@ def _build_lock(store_root: Path) -> contextlib.AbstractContextManager[None]:
     return directory_lock(store_root, ".build.lock", f"another build is running on {store_root}")
 
 
-def build(settings: Settings, force: bool = False) -> BuildResult:
+def build(settings: Settings, force: bool = False, progress: Progress = SILENT) -> BuildResult:
     """Validate the inputs and publish them as a new build (unless already published: then
-    nothing is loaded or validated again, which keeps `cica-kg serve` quick to start)."""
-    inputs = snapshot_inputs(settings)
+    nothing is loaded or validated again, which keeps `cica-kg serve` quick to start).
+    `progress` reports the stages: read inputs, load, validate, write store, publish."""
+    inputs = snapshot_inputs(settings, progress)
     files, snapshot = inputs
     build_id = inputs_digest(snapshot, settings.base_iri)
     published = current_build(settings.store)
@@ -126,14 +148,15 @@ def build(settings: Settings, force: bool = False) -> BuildResult:
             # The on-disk store is bulk-loaded from the same bytes while the in-memory copy is
             # validated (both release the GIL); it is published only if validation passes.
             with ThreadPoolExecutor(max_workers=1) as writer:
-                written = writer.submit(_write_store, tmp / STORE_DIR, settings, inputs)
-                _validated(settings, files, snapshot)
+                written = writer.submit(_write_store, tmp / STORE_DIR, settings, inputs, progress)
+                _validated(settings, files, snapshot, progress)
                 graphs = written.result()
-            _write_info(tmp, build_id, files, graphs, settings.base_iri)
-            final = builds / f"{build_id}-{stamp}"
-            os.rename(tmp, final)
-            fsync_dir(builds)
-            _switch(root, final)
+            with progress.stage("publish"):
+                _write_info(tmp, build_id, files, graphs, settings.base_iri)
+                final = builds / f"{build_id}-{stamp}"
+                os.rename(tmp, final)
+                fsync_dir(builds)
+                _switch(root, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -153,17 +176,23 @@ def build_or_keep(settings: Settings) -> tuple[BuildResult | None, CicaError | O
 
 
 def _write_store(
-    path: Path, settings: Settings, inputs: tuple[list[InputFile], dict[Path, bytes]]
+    path: Path,
+    settings: Settings,
+    inputs: tuple[list[InputFile], dict[Path, bytes]],
+    progress: Progress = SILENT,
 ) -> dict[str, int]:
     """Bulk-load the inputs into a new on-disk store at `path`; its triples per graph."""
     files, snapshot = inputs
-    store = ox.Store(str(path))
-    load_dataset(files, snapshot, into=store)
-    store.extend(queries_quads(settings, snapshot))
-    store.flush()
-    store.optimize()
-    graphs = graph_sizes(store)
-    del store  # closes RocksDB before the directory is renamed
+    with progress.stage("write store", BYTES, "files") as stage:
+        store = ox.Store(str(path))
+        load_dataset(files, snapshot, into=store, stage=stage)
+        store.extend(queries_quads(settings, snapshot))
+        stage.note("optimizing")
+        store.flush()
+        store.optimize()
+        graphs = graph_sizes(store)
+        stage.update({"triples": sum(graphs.values())})
+        del store  # closes RocksDB before the directory is renamed
     return graphs
 
 

@@ -6,7 +6,7 @@ gives, so an editor can jump to it."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from .errors import LoadError
 from .namespaces import BASE, iris
+from .progress import BYTES, Stage
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,20 @@ def input_files(ontology_dir: Path, data_dir: Path, base: str = BASE) -> list[In
     return [InputFile(path, iris(base).graph_iri(path.stem)) for path in files]
 
 
-def read_inputs(paths: Iterable[Path]) -> dict[Path, bytes]:
+def read_inputs(
+    paths: Iterable[Path], on_read: Callable[[bytes], None] | None = None
+) -> dict[Path, bytes]:
     """Every input file's bytes, read once: the build id and the build both come from this
-    snapshot, so an edit during a build cannot give old content a new id."""
+    snapshot, so an edit during a build cannot give old content a new id. `on_read` is
+    called with each file's bytes (for progress)."""
     snapshot = {}
     for path in paths:
         try:
             snapshot[path] = path.read_bytes()
         except OSError as exc:
             raise LoadError(path, None, None, exc.strerror or str(exc)) from None
+        if on_read is not None:
+            on_read(snapshot[path])
     return snapshot
 
 
@@ -77,10 +83,20 @@ def load_file(store: ox.Store, f: InputFile, data: bytes) -> None:
 
 
 def load_dataset(
-    files: Iterable[InputFile], snapshot: dict[Path, bytes], into: ox.Store | None = None
+    files: Iterable[InputFile],
+    snapshot: dict[Path, bytes],
+    into: ox.Store | None = None,
+    stage: Stage | None = None,
 ) -> ox.Store:
-    """A store (in memory unless `into` is given) with every file in its own named graph."""
+    """A store (in memory unless `into` is given) with every file in its own named graph;
+    `stage` counts the files and bytes loaded."""
     store = ox.Store() if into is None else into
+    files = list(files)
+    if stage is not None:
+        total = sum(len(snapshot[f.path]) for f in files)
+        stage.update(totals={BYTES: total, "files": len(files)})
     for f in files:
         load_file(store, f, snapshot[f.path])
+        if stage is not None:
+            stage.advance(len(snapshot[f.path]), {"files": 1})
     return store

@@ -14,6 +14,7 @@ from . import namespaces, resources
 from .errors import SettingsError
 
 SHACL_ENGINES = ("auto", "pyshacl", "sparql")
+LOG_FORMATS = ("plain", "json")
 
 
 def _default_store() -> Path:
@@ -140,6 +141,17 @@ class Settings:
     )
     keep_builds: int = _setting(
         3, help="Complete builds kept in <store>/builds (the current one included)."
+    )
+    log_format: str = _setting(
+        "plain",
+        choices=LOG_FORMATS,
+        help="Access and event logs: `plain` lines, or `json`, one object a line (time, "
+        "client, method, path, status, duration, bytes, query_hash, cache_hit, limit_hit).",
+    )
+    metrics_allow: tuple[str, ...] = _setting(
+        (),
+        help="Addresses or networks (CIDR, comma-separated) that may read /metrics besides "
+        "127.0.0.1 and ::1; everyone else gets 403.",
     )
 
     def __post_init__(self) -> None:

@@ -109,7 +109,7 @@ def test_cli_validate_reports_position_and_exits_nonzero(data_copy: Settings) ->
     args = ["--ontology-dir", str(data_copy.ontology_dir), "--data-dir", str(data_copy.data_dir)]
     ok = runner.invoke(cli, ["validate", *args])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.startswith("ok: ")
+    assert ok.stdout.startswith("ok: ")  # the stages' progress is on stderr
     broken = data_copy.data_dir / "broken.ttl"
     broken.write_bytes((FIXTURES / "syntax-error.ttl").read_bytes())
     bad = runner.invoke(cli, ["validate", *args])
@@ -126,7 +126,7 @@ def test_cli_build_and_stats(data_copy: Settings) -> None:
     ]  # fmt: skip
     built = runner.invoke(cli, ["build", *args])
     assert built.exit_code == 0, built.output
-    assert built.output.startswith("published: build ")
+    assert built.stdout.startswith("published: build ")
     stats = runner.invoke(cli, ["stats", "--store", str(data_copy.store)])
     assert stats.exit_code == 0, stats.output
     assert "https://w3id.org/cica-kg/graph/states" in stats.output

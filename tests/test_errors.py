@@ -214,7 +214,7 @@ def held(directory: Path, name: str) -> Iterator[None]:
 def test_busy_locks_name_the_operation(tmp_path: Path, built_settings: Settings) -> None:
     runner, store, out = CliRunner(), tmp_path / "store", tmp_path / "out"
     with held(store, ".build.lock"):
-        build = runner.invoke(cli, ["build", "--store", str(store)])
+        build = runner.invoke(cli, ["build", "--store", str(store), "--quiet"])
         serve = runner.invoke(cli, ["serve", "--store", str(store)])
     busy = f"another build is running on {store}"
     assert (build.exit_code, build.stderr) == (
@@ -238,7 +238,7 @@ def test_exit_codes_of_the_commands(tmp_path: Path, data_copy: Settings) -> None
     assert unreadable.exit_code == 2 and unreadable.stderr.startswith("error: CICA_KG_PORT='x'")
     (data_copy.data_dir / "bad.ttl").write_bytes((FIXTURES / "shape-violation.ttl").read_bytes())
     args = ["--data-dir", str(data_copy.data_dir), "--ontology-dir", str(data_copy.ontology_dir)]
-    invalid = runner.invoke(cli, ["validate", *args])
+    invalid = runner.invoke(cli, ["validate", *args, "--quiet"])  # errors only on stderr
     lines = invalid.stderr.splitlines()
     assert invalid.exit_code == 1 and lines[-1] == "2 problem(s); nothing was published"
     assert all(line.startswith("error: ") for line in lines[:-1]) and len(lines) == 3

@@ -82,7 +82,7 @@ def remote_exported(
     built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, str]]:
     """`cica-kg export --engine URL` against `oxigraph serve-read-only` on the same build:
-    (the output directory, the CLI's output)."""
+    (the output directory, the CLI's answer on stdout)."""
     info = current_build(built_settings.store)
     assert info is not None
     out = tmp_path_factory.mktemp("remote-dumps")
@@ -90,7 +90,7 @@ def remote_exported(
         args = ["--engine", url, "--out", str(out), "--base-url", BASE_URL, "--jobs", "2"]
         result = CliRunner().invoke(export_command, args)
     assert result.exit_code == 0, result.output
-    yield out, result.output
+    yield out, result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -652,7 +652,7 @@ def test_cli_export(built_settings: Settings, exported: Path, tmp_path: Path) ->
     args = ["--store", str(built_settings.store), "--out", str(out), "--base-url", BASE_URL]
     result = CliRunner().invoke(export_command, args)
     assert result.exit_code == 0, result.output
-    assert "cica-kg.ttl.gz" in result.output and "triples" in result.output
+    assert "cica-kg.ttl.gz" in result.stdout and "triples" in result.stdout
     assert (out / SUMS_FILE).read_bytes() == (exported / SUMS_FILE).read_bytes()
 
 

@@ -7,16 +7,18 @@ import click
 
 from .. import build as building
 from .. import stats as counting
+from ..progress import Progress
 from ..settings import Settings
-from .common import reports_errors, store_options
+from .common import progress_option, reports_errors, store_options
 
 
 @click.command()
 @reports_errors()
 @store_options
-def validate(settings: Settings) -> None:
+@progress_option
+def validate(settings: Settings, progress: Progress) -> None:
     """Parse every ontology and data file, run the SHACL shapes and the violation queries."""
-    checked = building.check(settings)
+    checked = building.check(settings, progress=progress)
     click.echo(f"ok: {len(checked.files)} files, {len(checked.dataset)} triples, no problems")
 
 
@@ -24,9 +26,10 @@ def validate(settings: Settings) -> None:
 @reports_errors(failed="build failed, the published store is unchanged")
 @store_options
 @click.option("--force", is_flag=True, help="Rebuild even if the inputs did not change.")
-def build(settings: Settings, force: bool) -> None:
+@progress_option
+def build(settings: Settings, force: bool, progress: Progress) -> None:
     """Validate, then publish a new store beside the old one and switch atomically."""
-    result = building.build(settings, force=force)
+    result = building.build(settings, force=force, progress=progress)
     info = result.info
     state = "published" if result.changed else "up to date"
     click.echo(f"{state}: build {info.build_id} ({info.built_at}), {info.triples} triples")

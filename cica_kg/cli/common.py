@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import CicaError, ValidationError
+from ..progress import Progress
 from ..settings import Settings
 
 PathOption = click.Path(path_type=Path)
@@ -44,6 +45,20 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
             engine=engine,
         )
         return func(settings, **kwargs)
+
+    return wrapper
+
+
+def progress_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet, and the command's Progress on stderr passed as `progress`: redrawn in place
+    on a terminal, one line per stage elsewhere. Closed when the command ends, so that a
+    live line is cleared before reports_errors prints an error."""
+
+    @click.option("--quiet", is_flag=True, help="No progress on stderr (errors still are).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        with Progress(quiet=quiet) as progress:
+            return func(*args, progress=progress, **kwargs)
 
     return wrapper
 

@@ -11,8 +11,9 @@ from .. import export as exporting
 from ..export import ExportResult
 from ..export.files import SUMS_FILE
 from ..namespaces import BASE
+from ..progress import Progress
 from ..settings import Settings
-from .common import PathOption, reports_errors, store_options
+from .common import PathOption, progress_option, reports_errors, store_options
 
 
 @click.command("export")
@@ -44,8 +45,14 @@ from .common import PathOption, reports_errors, store_options
     help="With --engine: seconds the engine may take to start answering, or pause within "
     "an answer (each graph is one CONSTRUCT answer, however long it takes in all).",
 )
+@progress_option
 def export(
-    settings: Settings, out: Path | None, base_url: str | None, jobs: int | None, timeout: float
+    settings: Settings,
+    out: Path | None,
+    base_url: str | None,
+    jobs: int | None,
+    timeout: float,
+    progress: Progress,
 ) -> None:
     """Write the graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD and RDF/XML (each also
     gzipped), the state-year panel as CSV (cica-kg-state-year.csv: the canned query
@@ -61,6 +68,7 @@ def export(
         engine=settings.engine or None,
         base_iri=settings.base_iri if settings.engine else None,  # a build records its own
         timeout=timeout,
+        progress=progress,
     )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)

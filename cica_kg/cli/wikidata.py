@@ -17,10 +17,11 @@ import click
 from .. import text_table
 from .. import wikidata as wd
 from ..namespaces import WD
+from ..progress import Progress
 from ..settings import Settings
 from ..wikidata import quickstatements as qs
 from ..wikidata.model import STATUS_ORDER, Finding
-from .common import reports_errors, store_options
+from .common import progress_option, reports_errors, store_options
 
 QID_HELP = "Wikidata item ID (Q…)"
 
@@ -75,12 +76,19 @@ def links(settings: Settings, fmt: str) -> None:
 @format_option
 @cica_qid_option
 @observer_qid_option
-def check(settings: Settings, fmt: str, cica_qid: str | None, observer_qid: str | None) -> None:
+@progress_option
+def check(
+    settings: Settings,
+    fmt: str,
+    cica_qid: str | None,
+    observer_qid: str | None,
+    progress: Progress,
+) -> None:
     """Compare our links, ISO codes, labels and CICA memberships with Wikidata's.
 
     Exit 0 when all agree, 1 on differences or missing statements, 2 when Wikidata could
     not be reached."""
-    report = wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid)
+    report = wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid, progress=progress)
     click.echo(report_json(report) if fmt == "json" else report_table(report))
     sys.exit(report.exit_code)
 
@@ -90,10 +98,13 @@ def check(settings: Settings, fmt: str, cica_qid: str | None, observer_qid: str 
 @store_options
 @cica_qid_option
 @observer_qid_option
-def quickstatements(settings: Settings, cica_qid: str | None, observer_qid: str | None) -> None:
+@progress_option
+def quickstatements(
+    settings: Settings, cica_qid: str | None, observer_qid: str | None, progress: Progress
+) -> None:
     """QuickStatements v1 commands adding the memberships and observer statuses (with
     their dates and a reference URL) that Wikidata lacks. Lines starting with # are notes."""
-    report = wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid)
+    report = wd.check(settings, cica_qid=cica_qid, observer_qid=observer_qid, progress=progress)
     lines, code = qs.quickstatements(report, observer_qid)
     click.echo("\n".join(lines))
     sys.exit(code)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..fsutil import directory_lock, fsync_dir
 from ..namespaces import BASE
+from ..progress import BYTES, SILENT, Progress
 from ..store import Published, open_current
 from .files import (
     PANEL_FILE,
@@ -94,6 +95,7 @@ def export(
     jobs: int | None = None,
     engine: str | None = None,
     timeout: float = REMOTE_TIMEOUT,
+    progress: Progress = SILENT,
 ) -> ExportResult:
     """Write the dumps, the state-year panel, void.ttl and SHA256SUMS of the published build
     into `out_dir`.
@@ -106,7 +108,8 @@ def export(
     `jobs` worker processes share the work (default: the CPUs available, at most
     MAX_JOBS; 1 runs everything in this process). With `engine` (a SPARQL 1.1 endpoint
     URL) the data comes from there instead of the store, each HTTP call allowed `timeout`
-    seconds to start or continue its answer.
+    seconds to start or continue its answer. `progress` reports the graphs dumped, each
+    file written (its triples, size and rate) and the publication.
     Raises errors.NoBuildError when nothing is built, errors.RemoteError when the engine
     cannot be read completely, errors.Busy when another export holds the output directory,
     errors.ExportError when a worker fails."""
@@ -124,6 +127,7 @@ def export(
             chunk_lines=max(chunk_lines, 1),
             engine=engine,
             timeout=timeout,
+            progress=progress,
         )
     except BaseException:
         workers.close(kill=True)
@@ -143,6 +147,7 @@ def _export(
     chunk_lines: int,
     engine: str | None,
     timeout: float,
+    progress: Progress,
 ) -> ExportResult:
     source: Source
     if engine:
@@ -172,16 +177,22 @@ def _export(
                 shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
         try:
-            files, stats = write_dumps(source, workers, staging, chunk_lines, base_iri)
+            files, stats = write_dumps(source, workers, staging, chunk_lines, base_iri, progress)
             if build_id is None:  # a remote engine: the version is the content's digest
                 nq = next(f for f in files if f.name == dump_name(format_named("nq")))
                 build_id = "remote-" + nq.sha256[:16]
-            files.append(write_panel(source, staging / PANEL_FILE))
+            with progress.stage(PANEL_FILE, BYTES) as stage:
+                files.append(write_panel(source, staging / PANEL_FILE))
+                stage.update({BYTES: files[-1].size})
             void_path = staging / VOID_FILE
-            triples = void_triples(build_id, built_at, stats, files, base, endpoint, base_iri)
-            write_void(triples, void_path, base_iri)
-            files.append(DumpFile(VOID_FILE, void_path.stat().st_size, sha256_file(void_path)))
-            _publish(staging, out_dir, files)
+            with progress.stage(VOID_FILE, BYTES) as stage:
+                triples = void_triples(build_id, built_at, stats, files, base, endpoint, base_iri)
+                write_void(triples, void_path, base_iri)
+                files.append(DumpFile(VOID_FILE, void_path.stat().st_size, sha256_file(void_path)))
+                stage.update({BYTES: files[-1].size, "triples": len(triples)})
+            with progress.stage("publish", "files") as stage:
+                _publish(staging, out_dir, files)
+                stage.update({"files": len(files) + 1})  # and SHA256SUMS
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -29,9 +30,12 @@ class _Hashing:
         self.raw.flush()
 
 
-def pack_file(path: Path) -> tuple[DumpFile, DumpFile]:
+def pack_file(
+    path: Path, on_block: Callable[[int], None] | None = None
+) -> tuple[DumpFile, DumpFile]:
     """path + .gz, byte-for-byte reproducible (mtime 0, no name in the header), both
-    hashed in the same read, both synced to disk."""
+    hashed in the same read, both synced to disk. `on_block` is told the bytes of each
+    block read (for progress)."""
     target = path.with_name(path.name + GZIP_SUFFIX)
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as src, open(target, "wb") as raw:
@@ -43,6 +47,8 @@ def pack_file(path: Path) -> tuple[DumpFile, DumpFile]:
                 digest.update(block)
                 size += len(block)
                 gz.write(block)
+                if on_block is not None:
+                    on_block(len(block))
         raw.flush()
         os.fsync(raw.fileno())
         os.fsync(src.fileno())

@@ -71,9 +71,12 @@ class Workers:
             self.procs.append(proc)
             self.idle.append(proc)
 
-    def call(self, job: dict[str, Any], rank: int = 0) -> Any:
+    def call(
+        self, job: dict[str, Any], rank: int = 0, started: Callable[[], None] | None = None
+    ) -> Any:
+        """Run `job` and return its answer; `started` is called when a worker takes it."""
         if self.inline:  # one thread runs them all: fewer malloc arenas hold freed memory
-            return self.runner.submit(run_job, job, self.cache).result()
+            return self.runner.submit(self._run_inline, job, started).result()
         with self.turn:
             ticket = (rank, next(self.arrivals))
             heapq.heappush(self.waiting, ticket)
@@ -82,6 +85,8 @@ class Workers:
             proc = self.idle.pop()
             self.turn.notify_all()  # the next in line may take another idle worker
         try:
+            if started is not None:
+                started()
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write(json.dumps(job).encode() + b"\n")
             proc.stdin.flush()
@@ -98,6 +103,11 @@ class Workers:
         if "error" in reply:
             raise ERRORS.get(reply["kind"], ExportError)(reply["error"])
         return reply["ok"]
+
+    def _run_inline(self, job: dict[str, Any], started: Callable[[], None] | None) -> Any:
+        if started is not None:
+            started()
+        return run_job(job, self.cache)
 
     def _log_tail(self) -> str:
         if self.log is None:

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from .. import errors
+from .. import errors, logs, metrics
 from ..settings import Settings
 from ..store import CURRENT, BuildInfo, current_build
 from . import policy
@@ -105,6 +105,8 @@ class Engine:
         key = f"{build.build_id}:{job.cache_key()}"
         etag = "" if info.services else f'"{build.build_id}-{job.cache_key()}"'
         cached = self.cache.get(key)
+        metrics.cache_lookup(cached is not None)
+        logs.note_query(job.query, cached is not None)
         if cached is not None:
             return dataclasses.replace(cached, cached=True)
         timeout = self.settings.query_timeout

@@ -21,13 +21,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .. import errors
+from .. import errors, metrics
 from .execute import execute
 from .job import Answer, Job
 
 log = logging.getLogger(__name__)
 
 SLOW_QUERY_SECONDS = 0.25
+_NOT_SENT, _DIED = ("not sent",), ("died",)  # what _run_on answers for a dead process
 
 
 def _exit_with_parent() -> None:
@@ -156,6 +157,7 @@ class QueryPool:
                 if not ready:
                     self._count -= 1
             if ready:
+                metrics.query_process_started()
                 self._idle.put(proc)
                 return
             log.error("a query process failed to start")
@@ -170,7 +172,7 @@ class QueryPool:
             proc = self._next_idle(max(0.0, deadline - time.monotonic()))
             if proc.process.is_alive():
                 return proc
-            self._retire(proc)
+            self._retire(proc, "died")
 
     def _next_idle(self, wait: float) -> _Process:
         try:
@@ -192,11 +194,13 @@ class QueryPool:
                 "all query processes are busy; try again shortly", headers={"Retry-After": "5"}
             ) from None
 
-    def _retire(self, proc: _Process) -> None:
-        """Kill a process (in the background) and start its replacement."""
+    def _retire(self, proc: _Process, reason: str) -> None:
+        """Kill a process (in the background) and start its replacement; `reason` is what
+        the metrics count it under (time_limit, died, priority)."""
 
         def replace() -> None:
             proc.kill()
+            metrics.query_process_gone(killed=reason)
             with self._lock:
                 self._count -= 1
             self.start()
@@ -210,22 +214,17 @@ class QueryPool:
         deaths = 0
         while deaths < 2:
             proc = self._checkout(wait=timeout)
+            metrics.query_process_busy(True)
             try:
-                proc.conn.send((store_path, job))
-            except OSError:  # it was dead before it got the job: take another one
-                self._retire(proc)
+                reply = self._run_on(proc, store_path, job, timeout)
+            finally:
+                metrics.query_process_busy(False)
+            if reply is _NOT_SENT:  # it was dead before it got the job: take another one
                 continue
-            try:
-                reply = self._run_in(proc, store_path, job, timeout)
-            except (EOFError, OSError):
-                self._retire(proc)
+            if reply is _DIED:
                 deaths += 1
                 log.error("a query process died before answering (%d)", deaths)
                 continue
-            if proc.niced and not self._restore_priority(proc):
-                self._retire(proc)
-            else:
-                self._idle.put(proc)
             if reply[0] == "ok":
                 answer: Answer = reply[1]
                 return answer
@@ -236,13 +235,33 @@ class QueryPool:
             "the query process ended twice while running this query; simplify the query"
         )
 
+    def _run_on(self, proc: _Process, store_path: str, job: Job, timeout: float) -> Any:
+        """The reply of a checked-out process to the job, the process given back (or
+        retired); _NOT_SENT or _DIED when it was dead before it got the job or died
+        before answering."""
+        try:
+            proc.conn.send((store_path, job))
+        except OSError:
+            self._retire(proc, "died")
+            return _NOT_SENT
+        try:
+            reply = self._run_in(proc, store_path, job, timeout)
+        except (EOFError, OSError):
+            self._retire(proc, "died")
+            return _DIED
+        if proc.niced and not self._restore_priority(proc):
+            self._retire(proc, "priority")
+        else:
+            self._idle.put(proc)
+        return reply
+
     def _run_in(self, proc: _Process, store_path: str, job: Job, timeout: float) -> Any:
         """Wait for the reply to the job just sent; kill the process at the deadline."""
         deadline = time.monotonic() + timeout
         cpu_at_start = _cpu_seconds(proc.process.pid)
         while not proc.conn.poll(min(0.05, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline:
-                self._retire(proc)
+                self._retire(proc, "time_limit")
                 raise errors.QueryTimeout(
                     f"the query was stopped after {timeout:g} s, the time limit of this "
                     "endpoint (query_timeout); add a LIMIT or narrow the query"
@@ -280,3 +299,4 @@ class QueryPool:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 return
+            metrics.query_process_gone(killed=None)

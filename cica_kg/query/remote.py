@@ -13,7 +13,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .. import errors, formats
+from .. import errors, formats, metrics
 from ..namespaces import BASE, iris
 from ..sparql_files import query_text
 from ..sparql_http import SPARQL_JSON, SparqlHttp
@@ -55,7 +55,7 @@ class RemoteEngine:
         limit = self.dialect.timeout_param
         # The engine stops its own work at our time limit, not just our wait for it.
         fields = {limit: str(max(1, int(timeout * 1000)))} if limit else {}
-        with _as_engine_errors(what):
+        with _as_engine_errors(what), metrics.remote_call():
             response = self.http.post(query, accept, timeout=timeout, fields=fields, **params)
         self.dialect.check_whole(response.headers, what, timed=bool(limit))
         return response
@@ -64,7 +64,7 @@ class RemoteEngine:
         """The remote store as a build: the project's graphs and their sizes (all of its
         graphs when none is under the base's graph namespace), and an id that changes with
         them (a remote engine has no build id of its own). Finds the engine's dialect."""
-        with _as_engine_errors("the list of graphs"):
+        with _as_engine_errors("the list of graphs"), metrics.remote_call():
             response = self.http.post(_GRAPHS, SPARQL_JSON, timeout=timeout)
             self.dialect = detect(response.headers.get("Server", ""), self.url)
             self.http.name = self.dialect.name

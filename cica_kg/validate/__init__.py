@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from ..errors import SettingsError
 from ..namespaces import BASE, iris
+from ..progress import Stage
 from ..settings import SHACL_ENGINES
 from . import shacl_run
 from .checks import check_files, run_check
@@ -46,10 +47,12 @@ def validate(
     snapshot: Mapping[Path, bytes] | None = None,
     *,
     base: str = BASE,
+    stage: Stage | None = None,
 ) -> list[Problem]:
     """All problems of a loaded dataset whose IRIs are under `base`: the shapes' first, then
     each check's in file order. The checks' text comes from `snapshot` when given (the bytes
-    the build id was made of), rebased from the canonical base to `base`."""
+    the build id was made of), rebased from the canonical base to `base`. `stage` counts
+    the shapes' tasks and the checks done."""
     ns = iris(base)
     checks: list[Callable[[], list[Problem]]] = []
     for path in check_files(checks_dir):
@@ -66,5 +69,9 @@ def validate(
             constraints, graphs = shacl_run.prepare(store, shapes_graph)
             shapes = [pool.submit(shacl_run.problems, c, store, graphs) for c in constraints]
         found = [pool.submit(check) for check in checks]
+        if stage is not None:
+            stage.update(totals={"checks": len(shapes) + len(found)})
+            for future in [*shapes, *found]:
+                future.add_done_callback(lambda _: stage.advance())
         shape_rows = shacl_run.sort_problems(p for f in shapes for p in f.result())
         return shape_rows + [problem for future in found for problem in future.result()]

@@ -13,7 +13,7 @@ from ..canned import compact
 from ..namespaces import iris
 from ..query import TRUNCATED_HEADER, Engine
 from ..settings import Settings
-from . import browse, dumps, errors, queries, sparql
+from . import browse, dumps, errors, observe, ops, queries, sparql
 from .context import get_engine
 
 # The site's navigation, in order, after the SPARQL editor: (endpoint, label).
@@ -33,9 +33,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    for module in (sparql, browse, queries, dumps):
+    for module in (sparql, browse, queries, dumps, ops):  # ops: not in NAV
         app.register_blueprint(module.blueprint)
     errors.install(app)
+    observe.install(app)  # metrics and the JSON access log
     app.context_processor(lambda: {"nav_links": list(NAV)})
     app.add_template_filter(_local_path(settings), "local_path")
     prefixes = iris(settings.base_iri).prefixes

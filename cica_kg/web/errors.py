@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import CicaError
@@ -53,12 +53,14 @@ def _preferred_kind() -> str:
 def install(app: Flask) -> None:
     @app.errorhandler(CicaError)
     def cica_error(exc: CicaError) -> Response:
+        g.error = exc  # for the metrics and the access log (observe.py)
         if exc.status == 500:  # a fault on our side (a broken catalogue…): not for the user
             return server_fault(exc)
         return error_response(exc.status, exc.title, exc.message, exc.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
+        g.error = exc
         status = exc.code or 500
         headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
         message = exc.description or exc.name

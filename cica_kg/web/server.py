@@ -4,12 +4,12 @@ development server."""
 from __future__ import annotations
 
 import faulthandler
-import logging
 import signal
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from .. import logs, metrics
 from ..settings import Settings
 
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
@@ -31,13 +31,17 @@ class _Server(BaseApplication):  # type: ignore[misc]
             "timeout": int(max(s.query_timeout, s.service_timeout)) + 30,
             "graceful_timeout": int(s.query_timeout) + 5,
             "keepalive": 5,
-            "accesslog": "-",
+            # json: the web app writes the access lines (observe.py), with more in them
+            "accesslog": "-" if s.log_format == "plain" else None,
             "errorlog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
             "post_worker_init": _warm_up,
             "limit_request_line": 16384,
             "control_socket_disable": True,  # one fixed socket path would clash between servers
+            "child_exit": lambda server, worker: metrics.process_ended(worker.pid),
         }
+        if s.log_format == "json":
+            options["logconfig_dict"] = logs.dict_config("json")
         for key, value in options.items():
             self.cfg.set(key, value)
 
@@ -56,7 +60,6 @@ def _warm_up(worker: Any) -> None:
 
 
 def serve(settings: Settings) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format)
+    metrics.prepare_multiprocess_dir()  # before the workers start: they inherit it
     _Server(settings).run()

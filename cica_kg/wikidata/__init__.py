@@ -11,9 +11,13 @@ query templates), comparison, quickstatements. Rendering is the CLI's (cli/wikid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import dataclasses
+import functools
+from collections.abc import Callable, Iterator, Sequence
 
 from ..errors import BadRequest
+from ..progress import SILENT, Progress, Stage
 from ..settings import Settings
 from .client import WikidataClient
 from .comparison import (
@@ -54,21 +58,28 @@ def check(
     cica_qid: str | None = None,
     observer_qid: str | None = None,
     client: WikidataClient | None = None,
+    progress: Progress = SILENT,
 ) -> Report:
-    """Compare our links, codes, labels and CICA memberships with Wikidata's."""
+    """Compare our links, codes, labels and CICA memberships with Wikidata's. `progress`
+    reports reading our graph, then the queries and requests sent to Wikidata."""
     for given in (cica_qid, observer_qid):
         if given is not None and not QID.match(given):
             raise BadRequest(f"{given!r} is not a Wikidata item ID (Q followed by digits)")
-    engine = with_engine(settings)
-    try:
-        resources, roles = load_resources(engine), load_roles(engine)
-    finally:
-        engine.close()
+    with progress.stage("read our graph", "resources", "roles") as stage:
+        engine = with_engine(settings)
+        try:
+            resources, roles = load_resources(engine), load_roles(engine)
+        finally:
+            engine.close()
+        stage.update({"resources": len(resources), "roles": len(roles)})
+    ask = functools.partial(
+        compare, resources, roles, cica_qid=cica_qid, observer_qid=observer_qid, progress=progress
+    )
     if client is not None:
-        return compare(resources, roles, client, cica_qid=cica_qid, observer_qid=observer_qid)
+        return ask(client)
     client = WikidataClient.from_settings(settings)
     try:
-        return compare(resources, roles, client, cica_qid=cica_qid, observer_qid=observer_qid)
+        return ask(client)
     finally:
         client.session.close()
 
@@ -80,21 +91,31 @@ def compare(
     *,
     cica_qid: str | None = None,
     observer_qid: str | None = None,
+    progress: Progress = SILENT,
 ) -> Report:
     """Our resources and roles against Wikidata's answers, asked through `client`."""
     linked = [r for r in resources if r.qid]
     unlinked = [r for r in resources if not r.qid]
-    findings: list[Finding] = []
-    if linked:
-        rows = client.select(items_query(sorted({r.qid for r in linked if r.qid}, key=_qnum)))
-        findings += compare_items(linked, rows)
     names = [n for r in unlinked for n in candidate_names(r)]
-    candidate_rows = client.select(candidates_query(names)) if names else []
-    candidates = match_candidates(unlinked, candidate_rows)
-    link = next((r.qid for r in resources if r.key == CICA_KEY and r.qid), None)
-    known = cica_qid or link
-    found_by = "option" if cica_qid else "link" if link else "label"
-    cica, statements = parse_memberships(client.select(membership_query(known)), known, found_by)
+    findings: list[Finding] = []
+    queries = 1 + bool(linked) + bool(names)
+    with (
+        progress.stage("ask Wikidata", "queries", "requests", totals={"queries": queries}) as stage,
+        _reported(client, stage) as answered,
+    ):
+        if linked:
+            qids = sorted({r.qid for r in linked if r.qid}, key=_qnum)
+            findings += compare_items(linked, client.select(items_query(qids)))
+            answered(1)
+        candidate_rows = client.select(candidates_query(names)) if names else []
+        answered(bool(names))
+        candidates = match_candidates(unlinked, candidate_rows)
+        link = next((r.qid for r in resources if r.key == CICA_KEY and r.qid), None)
+        known = cica_qid or link
+        found_by = "option" if cica_qid else "link" if link else "label"
+        rows = client.select(membership_query(known))
+        answered(1)
+    cica, statements = parse_memberships(rows, known, found_by)
     additions: list[Addition] = []
     if cica is None:
         findings.append(
@@ -114,6 +135,36 @@ def compare(
         member_findings, additions = compare_memberships(resources, roles, statements, observer_qid)
         findings += member_findings
     return Report(client.endpoint, cica, findings, candidates, additions, client.requests_made)
+
+
+@contextlib.contextmanager
+def _reported(client: WikidataClient, stage: Stage) -> Iterator[Callable[[int], None]]:
+    """While the block runs: the requests `client` makes counted in `stage`, and a retry's
+    wait noted (Wikidata may ask for minutes: a terminal then says why nothing moves).
+    Yields what to call when queries are answered."""
+    retry, before = client.retry, client.requests_made
+
+    def counted() -> None:
+        stage.update({"requests": client.requests_made - before})
+
+    def answered(queries: int) -> None:
+        stage.advance(queries)
+        counted()
+
+    if retry is not None:
+
+        def sleep(seconds: float) -> None:
+            counted()
+            stage.note(f"retrying in {seconds:g} s")
+            retry.sleep(seconds)
+            stage.note("")
+
+        client.retry = dataclasses.replace(retry, sleep=sleep)
+    try:
+        yield answered
+    finally:
+        client.retry = retry
+        counted()
 
 
 def _qnum(qid: str) -> int:
