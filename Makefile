@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint browser virtuoso clean
+.PHONY: run test test-fast lint browser virtuoso clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(BIN)/.installed
 
 test: $(BIN)/.installed browser virtuoso lint
 	$(BIN)/pytest
+
+# Unit tests and the tests that need no server, no browser and no long run (well under a minute).
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -m "not slow and not server and not browser"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -186,6 +186,7 @@ class Generator:
                 ("cica:iso3166Alpha2", f'"{code2}"'),
                 ("cica:iso3166Alpha3", f'"{code3}"'),
                 ("owl:sameAs", f"<http://www.wikidata.org/entity/Q{1000 + i}>"),
+                ("cica:sameAsSource", self.sources_of(1)),  # a link names its source
                 ("dcterms:source", self.sources_of()),
             ]
             if i % 3 == 0:
@@ -199,6 +200,7 @@ class Generator:
                     ("a", "cica:City"),
                     ("rdfs:label", lit(f"Capital of {code3}")),
                     ("owl:sameAs", f"<http://www.wikidata.org/entity/Q{5_000_000 + i}>"),
+                    ("cica:sameAsSource", self.sources_of(1)),  # a link names its source
                     ("schema:containedInPlace", f"<{iri}>"),
                     ("dcterms:source", self.sources_of(1)),
                 ],
@@ -216,6 +218,7 @@ class Generator:
                 ("rdfs:label", lit(label)),
                 ("cica:acronym", f'"{key}"'),
                 ("owl:sameAs", f"<http://www.wikidata.org/entity/Q{2_000_000 + i}>"),
+                ("cica:sameAsSource", self.sources_of(1)),  # a link names its source
                 ("dcterms:source", self.sources_of()),
             ],
         )

@@ -1,9 +1,11 @@
-"""Shared fixtures: one store built from the shipped data per test session, and a real
-`cica-kg serve` process on a free 127.0.0.1 port."""
+"""Shared fixtures: one store built from the shipped data per test session, the web app
+over it with a test client (no server), and a real `cica-kg serve` process on a free
+127.0.0.1 port. Markers (`server`, `browser`, `slow`) are set here for `make test-fast`."""
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shutil
 import socket
@@ -17,6 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
 from virtuoso import Virtuoso
 from virtuoso import binaries as virtuoso_binaries
 from virtuoso import required as virtuoso_required
@@ -24,8 +28,10 @@ from virtuoso import running as running_virtuoso
 
 from cica_kg import build as building
 from cica_kg import resources
+from cica_kg.query import Engine, InlinePool
 from cica_kg.settings import Settings
 from cica_kg.store import open_current
+from cica_kg.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,6 +55,20 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def store(built_settings: Settings) -> ox.Store:
     return open_current(built_settings.store).store
+
+
+@pytest.fixture(scope="session")
+def app(built_settings: Settings) -> Iterator[Flask]:
+    """The web app over the session's build, as Flask's tutorial tests it: queries run in
+    this process (no server, no query processes, no time limit)."""
+    engine = Engine(built_settings, InlinePool())
+    yield create_app(built_settings, engine)
+    engine.close()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 @pytest.fixture()
@@ -195,3 +215,65 @@ def virtuoso() -> Iterator[Virtuoso]:
     require_virtuoso()
     with running_virtuoso() as server:
         yield server
+
+
+# -- markers: `make test-fast` runs -m "not slow and not server and not browser" ----------
+
+# What starts a server process (gunicorn, `oxigraph serve`, Virtuoso) when a test or one of
+# its fixtures calls it; loopback stand-ins (tests/standin.py) are threads, not servers.
+_STARTS_SERVER = ("start_server(", "oxigraph_server(", "running_virtuoso(", "require_virtuoso(")
+# Tests that take over ~5 s without a server on this 2-core machine when it is busy (most
+# run a full build, export or a CLI process), so that `make test-fast` stays well under a
+# minute; by file name and test name, so that moving a file into a folder keeps its marks.
+SLOW = {
+    "test_benchmarks_smoke.py::test_harness_smallest_size",
+    "test_build.py::test_a_failing_write_leaves_the_published_store",
+    "test_build.py::test_cli_build_and_stats",
+    "test_build.py::test_cli_validate_reports_position_and_exits_nonzero",
+    "test_build.py::test_forced_rebuilds_in_the_same_second_keep_a_published_build",
+    "test_build.py::test_old_builds_are_pruned",
+    "test_build.py::test_shape_violation_names_the_focus_node_and_keeps_the_store",
+    "test_build.py::test_syntax_error_names_file_line_column_and_keeps_the_store",
+    "test_canned_queries.py::test_same_answer_on_rdflib",
+    "test_errors.py::test_exit_codes_of_the_commands",
+    "test_export.py::test_a_rebuild_of_the_same_data_gives_the_same_dumps",
+    "test_export.py::test_remote_export_reads_turtle_and_refuses_a_graph_cut_short",
+    "test_export.py::test_two_exports_are_byte_identical",
+    "test_packaging.py::test_wheel_installs_and_builds_from_another_directory",
+    "test_progress.py::test_build_on_a_terminal_is_redrawn",
+    "test_progress.py::test_build_one_line_per_stage_with_counts",
+    "test_progress.py::test_build_quiet_prints_nothing_on_stderr",
+    "test_progress.py::test_export_quiet_prints_nothing_and_writes_the_same_files",
+    "test_progress.py::test_validate_stdout_is_the_same_bytes_with_or_without_progress",
+    "test_query_pool.py::test_slow_query_is_reniced_then_restored_and_the_process_kept",
+    "test_query_pool.py::test_without_permission_to_restore_the_process_is_replaced",
+    "test_resilience.py::test_builds_killed_at_random_points_leave_the_last_good_build",
+    "test_shacl_sparql.py::test_messages_are_the_shapes_messages_or_pyshacls_defaults",
+    "test_shacl_sparql.py::test_random_edits_give_the_same_problems_as_pyshacl",
+    "test_shacl_sparql.py::test_sparql_and_pyshacl_report_the_injected_violation",
+}
+
+
+def _starts_server(func: object, seen: dict[object, bool]) -> bool:
+    if func not in seen:
+        try:
+            source = inspect.getsource(func)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            source = ""
+        seen[func] = any(call in source for call in _STARTS_SERVER)
+    return seen[func]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seen: dict[object, bool] = {}
+    for item in items:
+        funcs = [getattr(item, "function", None)]
+        info = getattr(item, "_fixtureinfo", None)
+        if info is not None:
+            funcs += [d.func for defs in info.name2fixturedefs.values() for d in defs]
+        if any(f is not None and _starts_server(f, seen) for f in funcs):
+            item.add_marker(pytest.mark.server)
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)
+        if f"{item.path.name}::{item.name.split('[')[0]}" in SLOW:
+            item.add_marker(pytest.mark.slow)

@@ -3,18 +3,24 @@ CONSTRUCT, DESCRIBE, or an update), whether it names its own dataset (FROM), eve
 it would call, and how deeply it nests.
 
 This is a lexer, not a parser. It follows the SPARQL 1.1 grammar's terminals (IRIREF,
-PNAME_NS/PNAME_LN with the exact PN_CHARS classes, strings, variables, comments) the way
-Oxigraph reads them: `\\u` escapes count only inside strings and IRIs, and a keyword written
-against a prefixed name (`SERVICE:x`, `FROM:g`, `PREFIX:<…>`) is the keyword and the name.
-It errs on the side of refusal: text it cannot read safely (a stray quote or backslash) is
-reported as unreadable, and a SERVICE whose target it cannot resolve to an absolute IRI as
-unresolvable; the engine refuses both. Oxigraph's own parser has the final word on syntax."""
+PNAME_NS/PNAME_LN with the exact PN_CHARS classes, strings, numbers, variables, comments)
+the way Oxigraph reads them: `\\u` escapes count only inside strings and IRIs; Oxigraph
+matches a keyword without a word boundary, so a keyword written against what follows it
+(`SERVICE:x`, `SERVICEp:x`, `SERVICESILENT<…>`, `PREFIXp: <…>`, `trueSERVICE`) is the keyword
+and the rest; a `<` after an operand inside an expression is "less than", not an IRI; the
+prologue (BASE, PREFIX) ends where the query form begins; relative IRIs resolve as pyoxigraph
+resolves them. It errs on the side of refusal: text it cannot read safely (a stray quote or
+backslash, a `<` that could be read both ways) is reported as unreadable, and a SERVICE whose
+target it cannot resolve to an absolute IRI as unresolvable; the engine refuses both.
+tests/unit/test_lexer_fuzz.py holds it to Oxigraph's own parser. Oxigraph's parser has the
+final word on syntax."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+
+import pyoxigraph as ox
 
 QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 UPDATE_KEYWORDS = {
@@ -39,9 +45,13 @@ _PN_LOCAL = (
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _ECHAR = r"\\[tbnrf\"'\\]"
 
+_NUMBER = (
+    r"[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+"
+    r"|[0-9]*\.[0-9]+|[0-9]+"
+)
 _TOKEN = re.compile(
     rf"""
-    (?P<ws>\s+)
+    (?P<ws>[\ \t\r\n]+)
   | (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''
               |\"\"\"(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*\"\"\"
@@ -50,6 +60,8 @@ _TOKEN = re.compile(
   | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
   | (?P<var>[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*)
   | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
+  | (?P<number>{_NUMBER})
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<other>.)
     """,
@@ -58,11 +70,23 @@ _TOKEN = re.compile(
 _UNICODE_ESCAPE = re.compile(_UCHAR)
 # An absolute IRI as a user may type it (a scheme, then no character an IRIREF forbids).
 ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*")
+# Oxigraph matches keywords without a word boundary: `trueSERVICE` is `true SERVICE`,
+# `SERVICESILENTp:x` is `SERVICE SILENT p:x`.
+_JAMMED_SERVICE = re.compile(r"(true|false)?(service)(silent)?", re.IGNORECASE)
+# Read as "less than", the text an IRI would span must hold nothing that changes how the
+# rest is read (a comment, a string, a bracket); otherwise the `<` is ambiguous.
+_CHANGES_READING = re.compile(r"[#'()\[\]]")
+# Words after which "(" opens a list (a collection, VALUES variables), not an expression.
+_LIST_WORDS = {"A", "VALUES"}
+# In a projection or GROUP BY / ORDER BY / HAVING, "(" opens an expression.
+_CLAUSE_OPEN = {"SELECT", "BY", "HAVING"}
+_CLAUSE_CLOSE = {"WHERE", "FROM", "LIMIT", "OFFSET", "VALUES"}
+_FORMS = sorted(QUERY_FORMS | UPDATE_KEYWORDS, key=len, reverse=True)
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # string, iri, var, pname, word, other
+    kind: str  # string, iri, var, pname, number, langtag, word, other, ambiguous
     value: str
     start: int
     end: int
@@ -90,27 +114,98 @@ def _unescape(text: str) -> str:
     return _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group()[2:], 16)), text)
 
 
-def tokens(text: str) -> list[Token]:
-    """The significant tokens (no whitespace, no comments), keywords split from prefixed
-    names they are written against."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        kind, value, start = m.lastgroup or "other", m.group(), m.start()
+def _operand(tok: Token | None) -> bool:
+    """Whether `tok` can end an operand of an expression (so a `<` after it compares)."""
+    if tok is None:
+        return False
+    if tok.kind in ("var", "string", "iri", "pname", "number", "langtag"):
+        return True
+    if tok.kind == "word":
+        return tok.value.lower() in ("true", "false")
+    return tok.kind == "other" and tok.value in ")]"
+
+
+def _paren(out: list[Token], stack: list[str], clause: bool) -> str:
+    """What a "(" opens: "(e" an expression, "(l" a list (collection, path, VALUES
+    variables, triple term)."""
+    if stack and stack[-1] == "(e":
+        return "(e"
+    prev = out[-1] if out else None
+    if prev is None or (prev.kind == "other" and prev.value == "<"):
+        return "(l"
+    if prev.kind == "word":  # FILTER(, BIND(, a function, IN (, a jammed FILTERregex(
+        return "(l" if prev.value.upper() in _LIST_WORDS else "(e"
+    if clause:
+        return "(e"
+    if prev.kind in ("iri", "pname"):  # FILTER <fn>(…), FILTER p:fn(…), FILTERp:fn(…)
+        before = out[-2].value.upper() if len(out) > 1 and out[-2].kind == "word" else ""
+        if before == "FILTER" or (prev.kind == "pname" and prev.value[:6].upper() == "FILTER"):
+            return "(e"
+    return "(l"
+
+
+def raw_tokens(text: str) -> list[Token]:
+    """The significant tokens (no whitespace, no comments), as written; a `<` after an
+    operand inside an expression is an operator, not the start of an IRI."""
+    out: list[Token] = []
+    stack: list[str] = []  # open brackets: "{", "[", "(e", "(l"
+    clause = False
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _TOKEN.match(text, pos)
+        assert m is not None  # `other` matches any character
+        kind, value, end = m.lastgroup or "other", m.group(), m.end()
         if kind in ("ws", "comment"):
+            pos = end
             continue
-        if kind == "pname":
-            prefix = value.split(":", 1)[0]
-            if prefix.upper() in KEYWORDS:
-                out.append(Token("word", prefix, start, start + len(prefix)))
-                out.extend(tokens_at(text, start + len(prefix), m.end()))
-                continue
-        out.append(Token(kind, value, start, m.end()))
+        if kind == "iri" and stack and stack[-1] == "(e" and _operand(out[-1] if out else None):
+            kind = "ambiguous" if _CHANGES_READING.search(value) else "other"
+            value, end = "<", pos + 1
+        if kind == "other" and value == "(":
+            stack.append(_paren(out, stack, clause))
+        elif kind == "other" and value in "{[":
+            stack.append(value)
+            clause = clause and value == "["
+        elif kind == "other" and value in ")}]":
+            if stack:
+                stack.pop()
+            clause = clause and value != "}"
+        elif kind == "word" and value.upper() in _CLAUSE_OPEN:
+            clause = True
+        elif kind == "word" and value.upper() in _CLAUSE_CLOSE:
+            clause = False
+        out.append(Token(kind, value, pos, end))
+        pos = end
     return out
 
 
-def tokens_at(text: str, start: int, end: int) -> list[Token]:
-    """Tokens of text[start:end], positions in `text`."""
-    return [Token(t.kind, t.value, t.start + start, t.end + start) for t in tokens(text[start:end])]
+def _explode(t: Token) -> list[Token]:
+    """`t` with the keywords Oxigraph would read at its start split off: `SERVICEp:x` is
+    SERVICE and `p:x`, `trueSERVICE` is true and SERVICE, `FROM:g` is FROM and `:g`."""
+    if t.kind not in ("word", "pname"):
+        return [t]
+    head = t.value.split(":", 1)[0]
+    m = _JAMMED_SERVICE.match(head)
+    out = []
+    if m:
+        for g in (1, 2, 3):
+            if m.group(g):
+                out.append(Token("word", m.group(g), t.start + m.start(g), t.start + m.end(g)))
+        cut = m.end()
+    elif t.kind == "pname" and head.upper() in KEYWORDS:
+        out.append(Token("word", head, t.start, t.start + len(head)))
+        cut = len(head)
+    else:
+        return [t]
+    if cut < len(t.value):
+        out.append(Token(t.kind, t.value[cut:], t.start + cut, t.end))
+    return out
+
+
+def tokens(text: str) -> list[Token]:
+    """The significant tokens (no whitespace, no comments), keywords split from what they
+    are written against."""
+    return [x for t in raw_tokens(text) for x in _explode(t)]
 
 
 def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInfo:
@@ -118,42 +213,72 @@ def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInf
 
     `prefixes` are the prefixes the engine pre-declares, used when a SERVICE target is a
     prefixed name the query does not declare itself."""
-    toks = tokens(text)
-    info = QueryInfo(depth=nesting_depth(toks))
-    stray = [t for t in toks if t.kind == "other" and t.value in "\"'\\"]
+    raw = raw_tokens(text)
+    info = QueryInfo(depth=nesting_depth(raw))
+    stray = [t for t in raw if t.kind == "other" and t.value in "\"'\\"]
+    ambiguous = [t for t in raw if t.kind == "ambiguous"]
     if stray:
         info.unreadable = f"unexpected {stray[0].value!r} at character {stray[0].start + 1}"
+    elif ambiguous:
+        info.unreadable = (
+            f"the '<' at character {ambiguous[0].start + 1} reads both as 'less than' and as "
+            "the start of an IRI; put spaces around the operator"
+        )
     known = dict(prefixes or {})
-    base: str | None = None
-    i = 0
-    while i < len(toks):  # the prologue, then the form keyword
-        t = toks[i]
-        upper = t.value.upper() if t.kind == "word" else ""
-        if upper == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
-            base = _resolve(_iri(toks[i + 1]), base)
-            i += 2
-        elif _declares_prefix(toks, i):
-            known[toks[i + 1].value[:-1]] = _resolve(_iri(toks[i + 2]), base) or ""
-            i += 3
-        else:
-            if upper in QUERY_FORMS or upper in UPDATE_KEYWORDS:
-                info.form = upper
-                info.is_update = upper in UPDATE_KEYWORDS
-            break
-    for j in range(i, len(toks)):
-        t = toks[j]
+    base, i = _prologue(raw, known)
+    if i < len(raw) and raw[i].kind in ("word", "pname"):
+        head = raw[i].value.split(":", 1)[0].upper()
+        form = next((k for k in _FORMS if head.startswith(k)), None)
+        if form:
+            info.form, info.is_update = form, form in UPDATE_KEYWORDS
+    body = [x for t in raw[i:] for x in _explode(t)]
+    for j, t in enumerate(body):
         if t.kind != "word":
             continue
         upper = t.value.upper()
-        if _declares_prefix(toks, j):  # updates may declare prefixes after a ";"
-            known[toks[j + 1].value[:-1]] = _resolve(_iri(toks[j + 2]), base) or ""
-        elif upper == "BASE" and j + 1 < len(toks) and toks[j + 1].kind == "iri":
-            base = _resolve(_iri(toks[j + 1]), base)
+        # Only updates declare prefixes after the prologue (after a ";"); in a query these
+        # tokens are terms, and reading them as declarations would misread a SERVICE.
+        if info.is_update and _declares_prefix(body, j):
+            known[body[j + 1].value[:-1]] = _resolve(_iri(body[j + 2]), base) or ""
+        elif info.is_update and upper == "BASE" and j + 1 < len(body) and body[j + 1].kind == "iri":
+            base = _resolve(_iri(body[j + 1]), base)
         elif upper == "FROM":
             info.has_dataset_clause = True
         elif upper == "SERVICE":
-            info.services.append(_service_target(toks, j + 1, known, base))
+            info.services.append(_service_target(body, j + 1, known, base))
     return info
+
+
+def _prologue(raw: list[Token], known: dict[str, str]) -> tuple[str | None, int]:
+    """Read BASE and PREFIX declarations (into `known`) as Oxigraph does: a PREFIX takes
+    the prefixed name that follows it whole (`PREFIX PREFIX: <…>` declares `PREFIX:`), and
+    `PREFIXp: <…>` declares `p:`. Returns the base and where the query form begins."""
+    base: str | None = None
+    i = 0
+    while i < len(raw):
+        t = raw[i]
+        nxt = raw[i + 1] if i + 1 < len(raw) else None
+        word = t.value.upper() if t.kind == "word" else ""
+        if word == "BASE" and nxt is not None and nxt.kind == "iri":
+            base = _resolve(_iri(nxt), base)
+            i += 2
+        elif _declares_prefix(raw, i):
+            known[raw[i + 1].value[:-1]] = _resolve(_iri(raw[i + 2]), base) or ""
+            i += 3
+        elif (
+            _is_ns(t) and t.value[:6].upper() == "PREFIX" and nxt is not None and nxt.kind == "iri"
+        ):
+            known[t.value[6:-1]] = _resolve(_iri(nxt), base) or ""
+            i += 2
+        elif word == "VERSION" and nxt is not None and nxt.kind == "string":
+            i += 2
+        else:
+            break
+    return base, i
+
+
+def _is_ns(t: Token) -> bool:
+    return t.kind == "pname" and t.value.endswith(":")
 
 
 def _declares_prefix(toks: list[Token], i: int) -> bool:
@@ -161,8 +286,7 @@ def _declares_prefix(toks: list[Token], i: int) -> bool:
         toks[i].kind == "word"
         and toks[i].value.upper() == "PREFIX"
         and i + 2 < len(toks)
-        and toks[i + 1].kind == "pname"
-        and toks[i + 1].value.endswith(":")
+        and _is_ns(toks[i + 1])
         and toks[i + 2].kind == "iri"
     )
 
@@ -187,8 +311,8 @@ def nesting_depth(toks: list[Token]) -> int:
 def _service_target(
     toks: list[Token], k: int, prefixes: dict[str, str], base: str | None
 ) -> ServiceCall:
-    if k < len(toks) and toks[k].kind == "word" and toks[k].value.upper() == "SILENT":
-        k += 1
+    silent = k < len(toks) and toks[k].kind == "word" and toks[k].value.upper() == "SILENT"
+    k += silent
     if k >= len(toks):
         return ServiceCall("(missing)", False)
     t = toks[k]
@@ -197,19 +321,27 @@ def _service_target(
         return ServiceCall(iri or t.value, iri is not None, t.start, t.end)
     if t.kind == "pname":
         prefix, _, local = t.value.partition(":")
-        if prefix in prefixes and prefixes[prefix]:
+        # `SERVICE SILENTp:x` is SERVICE SILENT p:x (Oxigraph takes SILENT when it can).
+        cut = 6 if not silent and prefix[:6].upper() == "SILENT" else 0
+        if prefixes.get(prefix[cut:]):
             local = re.sub(r"\\(.)", r"\1", local)
-            return ServiceCall(prefixes[prefix] + local, True, t.start, t.end)
+            return ServiceCall(prefixes[prefix[cut:]] + local, True, t.start + cut, t.end)
     return ServiceCall(t.value, False, t.start, t.end)
 
 
 def _resolve(iri: str, base: str | None) -> str | None:
-    """The absolute form of an IRI reference, or None if it is relative without a base."""
+    """The absolute form of an IRI reference as pyoxigraph resolves it (RFC 3986, with no
+    normalisation of an absolute IRI or of the base), or None if it cannot be resolved."""
     if ABSOLUTE_IRI.match(iri):
         return iri
     if base is None:
         return None
-    return urljoin(base, iri)
+    escaped = "".join(f"\\u{ord(c):04X}" if c in '<>"{}|^`\\' or c <= " " else c for c in iri)
+    try:
+        parsed = ox.parse(f"<{escaped}> <urn:p> <urn:o> .", ox.RdfFormat.TURTLE, base_iri=base)
+        return str(next(iter(parsed)).subject.value)
+    except (SyntaxError, ValueError, StopIteration):
+        return None
 
 
 def redirect_services(text: str, info: QueryInfo, mapping: dict[str, str]) -> str:

@@ -43,23 +43,36 @@ def _json_term(term: Term) -> dict[str, object]:
     }
 
 
+def _text(value: str) -> str:
+    """XML character data; a CR is written as a reference, or XML parsers turn it into LF."""
+    return escape(value, {"\r": "&#13;"})
+
+
 def _xml_term(term: Term) -> str:
     if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
+        return f"<uri>{_text(term.value)}</uri>"
     if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
+        return f"<bnode>{_text(term.value)}</bnode>"
     if isinstance(term, ox.Literal):
         if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+            return f"<literal xml:lang={quoteattr(term.language)}>{_text(term.value)}</literal>"
         if term.datatype.value != XSD_STRING:
             dt = quoteattr(term.datatype.value)
-            return f"<literal datatype={dt}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
+            return f"<literal datatype={dt}>{_text(term.value)}</literal>"
+        return f"<literal>{_text(term.value)}</literal>"
     return (
         f"<triple><subject>{_xml_term(term.subject)}</subject>"
         f"<predicate>{_xml_term(term.predicate)}</predicate>"
         f"<object>{_xml_term(term.object)}</object></triple>"
     )
+
+
+def _tsv_term(term: Term) -> str:
+    """An N-Triples term; a triple term in the SPARQL 1.2 syntax `<<( s p o )>>`."""
+    if isinstance(term, ox.Triple):
+        parts = (term.subject, term.predicate, term.object)
+        return "<<( " + " ".join(_tsv_term(t) for t in parts) + " )>>"
+    return str(term)
 
 
 def _csv_value(term: Term | None) -> str:
@@ -101,7 +114,7 @@ def write_solutions(variables: Sequence[str], rows: Sequence[Row], fmt: Format) 
         return buf.getvalue().encode()
     if fmt.name == "tsv":
         lines = ["\t".join("?" + v for v in variables)]
-        lines.extend("\t".join("" if t is None else str(t) for t in row) for row in rows)
+        lines.extend("\t".join("" if t is None else _tsv_term(t) for t in row) for row in rows)
         return ("\n".join(lines) + "\n").encode()
     raise ValueError(f"{fmt.name} is not a result format")
 

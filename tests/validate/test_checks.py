@@ -150,6 +150,26 @@ CASES: dict[str, tuple[str, set[tuple[str, str]]]] = {
             ),
         },
     ),
+    "source-date-violation.rq": (
+        """
+        id:source/undated a cica:Source .
+        id:source/dated a cica:Source ; dcterms:date "2020-01-01"^^xsd:date .
+        id:source/consulted a cica:Source ; cica:consultedOn "2026-11-23"^^xsd:date .
+        """,
+        {("source/undated", "neither a publication date (dcterms:date) nor a consulted date")},
+    ),
+    "standin-title-violation.rq": (
+        """
+        id:source/marked a cica:Source ; cica:titleIsStandIn true .
+        id:source/said a cica:Source ; skos:note "Exact page title not known; descriptive."@en .
+        id:source/both a cica:Source ; cica:titleIsStandIn true ;
+            skos:note "Exact page title not known."@en .
+        """,
+        {
+            ("source/marked", "marks its title a stand-in (cica:titleIsStandIn) but no note"),
+            ("source/said", "its title is not marked cica:titleIsStandIn true"),
+        },
+    ),
     "state-code-violation.rq": (
         """
         id:state/XXX a cica:State ; cica:iso3166Alpha3 "KAZ" ; owl:sameAs wd:Q232 .
@@ -179,6 +199,14 @@ CASES: dict[str, tuple[str, set[tuple[str, str]]]] = {
             ("https://w3id.org/cica-kg/ontology#membershipRole", "does not declare"),
             ("https://w3id.org/cica-kg/ontology#Sumit", "does not declare"),
         },
+    ),
+    "wikidata-source-violation.rq": (
+        """
+        id:test/linked owl:sameAs wd:Q1 .
+        id:test/sourced owl:sameAs wd:Q2 ; cica:sameAsSource id:source/dddr-countries .
+        id:test/elsewhere owl:sameAs <http://dbpedia.org/resource/X> .
+        """,
+        {("test/linked", "links to Wikidata http://www.wikidata.org/entity/Q1 without naming")},
     ),
 }
 

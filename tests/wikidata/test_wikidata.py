@@ -11,13 +11,13 @@ import copy
 import json
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from conftest import free_port
 from standin import Recorded, Reply, StandIn
+from wdqs import Docs, Wdqs, kind_of, load_docs
 
 from cica_kg.cli.wikidata import wikidata
 from cica_kg.errors import RemoteError
@@ -36,43 +36,8 @@ from cica_kg.wikidata.wdqs_queries import (
     membership_query,
 )
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wikidata"
 CICA = "Q4115189"  # stand-in for CICA's item (the Wikidata Sandbox), see the module doc
 OBSERVER = "Q13406268"  # stand-in for the "observer" role item
-Docs = dict[str, dict[str, Any]]
-
-
-def load_docs() -> Docs:
-    return {
-        name: json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-        for name in ("items", "candidates", "memberships")
-    }
-
-
-def kind_of(query: str) -> str:
-    first = query.splitlines()[0]
-    for marker, kind in (("linked items", "items"), ("candidates", "candidates")):
-        if marker in first:
-            return kind
-    assert "memberships" in first, first
-    return "memberships"
-
-
-class Wdqs:
-    """A handler: the fixture for each kind of query, after `failures` (replies sent
-    first, one per request)."""
-
-    def __init__(
-        self, docs: Docs, failures: list[Reply] | None = None, always: Reply | None = None
-    ):
-        self.docs, self.failures, self.always = docs, list(failures or []), always
-
-    def __call__(self, rec: Recorded) -> Reply:
-        if self.always is not None:
-            return self.always
-        if self.failures:
-            return self.failures.pop(0)
-        return Reply(body=json.dumps(self.docs[kind_of(rec.query)]).encode())
 
 
 @pytest.fixture()

@@ -169,9 +169,12 @@ def check_secretariat(e: Engine) -> None:
 
 def check_sources(e: Engine) -> None:
     rows = run(e, "sources")
-    assert len({r["source"] for r in rows}) == 124
+    assert len({r["source"] for r in rows}) == 126
     cited = Counter(local(r["source"]) for r in rows if "fact" in r)
     assert cited["seed-brief-2015"] >= 50 and cited["seed-digwatch"] >= 20
+    # Every source says when (published or consulted); stand-in titles are flagged.
+    assert all("date" in r or "consultedOn" in r for r in rows)
+    assert len({r["source"] for r in rows if r.get("titleIsStandIn") == "true"}) == 25
 
 
 def check_disagreements(e: Engine) -> None:

@@ -42,8 +42,8 @@ CANNED = [
     ),
 ]
 COUNT_SOURCES = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/cica-kg/ontology#Source> }"
-EXTRA = Path(__file__).parent / "fixtures" / "extra-source.ttl"
-EXTRA_TRIPLES = 4
+EXTRA = Path(__file__).resolve().parents[1] / "fixtures" / "extra-source.ttl"
+EXTRA_TRIPLES = 5
 
 
 def private_copy(root: Path) -> Settings:

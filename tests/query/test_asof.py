@@ -9,45 +9,15 @@ import datetime as dt
 
 import pyoxigraph as ox
 import pytest
+from canned_rows import Rows, ask, local, rows_of
 from click.testing import CliRunner
 from conftest import Server
 
-from cica_kg import canned, resources
 from cica_kg.cli import cli
 from cica_kg.namespaces import PREFIXES
-from cica_kg.query.lexer import substitute
 from cica_kg.settings import Settings
 
-CATALOGUE = canned.load_catalogue(resources.queries_dir())
 HTML = {"Accept": "text/html"}
-Rows = list[dict[str, str]]
-
-
-def rows_of(result: ox.QuerySolutions) -> Rows:
-    names = [v.value for v in result.variables]
-    return [
-        {n: t.value for n, t in zip(names, row, strict=True) if t is not None} for row in result
-    ]
-
-
-def ask(store: ox.Store, name: str, **params: str) -> Rows:
-    """A canned query's rows, with its parameters bound as pyoxigraph substitutions and,
-    as a remote engine gets them, substituted into the text: both must agree."""
-    query = CATALOGUE[name]
-    bound = canned.bind(query, params)
-    options = {"prefixes": PREFIXES, "use_default_graph_as_union": True}
-    by_term = rows_of(
-        store.query(
-            query.text, substitutions={ox.Variable(k): v for k, v in bound.items()}, **options
-        )
-    )
-    as_text = substitute(query.text, {k: str(v) for k, v in bound.items()})
-    assert rows_of(store.query(as_text, **options)) == by_term, "text substitution disagrees"
-    return by_term
-
-
-def local(iri: str) -> str:
-    return iri.rsplit("/", 1)[-1]
 
 
 def by_code(rows: Rows, column: str = "iso3") -> dict[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from standin import Recorded, Reply, StandIn
-from test_wikidata import Wdqs, load_docs
+from wdqs import Wdqs, load_docs
 
 from benchmarks.generate import generate
 from cica_kg import build as building
@@ -31,7 +31,7 @@ from cica_kg.progress import BYTES, Progress
 from cica_kg.settings import Settings
 from cica_kg.store import current_build
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLEAR = "\x1b[K"
 
 

@@ -27,7 +27,7 @@ from cica_kg.wikidata.ours import load_resources, load_roles, with_engine
 
 CANONICAL = "https://w3id.org/cica-kg/"
 NEW = "http://example.org/kg/"
-PACKAGE = Path(__file__).resolve().parent.parent / "cica_kg"
+PACKAGE = Path(__file__).resolve().parents[2] / "cica_kg"
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"
 

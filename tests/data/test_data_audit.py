@@ -5,8 +5,8 @@ data before the correction and passes after."""
 from __future__ import annotations
 
 import pyoxigraph as ox
+from canned_rows import ask, local
 from conftest import select
-from test_asof import ask, local
 
 from cica_kg.namespaces import PREFIXES
 
@@ -196,9 +196,13 @@ def test_the_membership_rule_is_attached_to_its_sources(store: ox.Store) -> None
 
 
 def test_every_source_is_cited(store: ox.Store) -> None:
+    """Cited for a fact (dcterms:source) or for a Wikidata link (cica:sameAsSource)."""
     unused = select(
         store,
-        PREFIX + "SELECT ?s WHERE { ?s a cica:Source FILTER NOT EXISTS { ?x dcterms:source ?s } }",
+        PREFIX
+        + """SELECT ?s WHERE { ?s a cica:Source
+            FILTER NOT EXISTS { ?x dcterms:source ?s }
+            FILTER NOT EXISTS { ?y cica:sameAsSource ?s } }""",
     )
     assert unused == []
 
