@@ -50,7 +50,9 @@ class RemoteEngine:
     def close(self) -> None:
         self.http.close()
 
-    def post(self, query: str, accept: str, timeout: float, what: str, **params: Any) -> Any:
+    def post(
+        self, query: str, accept: str, timeout: float, what: str = "the query", **params: Any
+    ) -> Any:
         """The engine's answer, refused when the engine says it is partial."""
         limit = self.dialect.timeout_param
         # The engine stops its own work at our time limit, not just our wait for it.
