@@ -271,7 +271,7 @@ def start_cica(
     limit: float = 600,
     env: dict[str, str] | None = None,
 ) -> Server:
-    """`cica-kg serve` (via_cli) or the same gunicorn app started without the CLI's
+    """`cica-kg serve` (via_cli) or the same uvicorn app started without the CLI's
     build-before-serve step (benchmarks.serve_cica)."""
     port = free_port()
     common = [

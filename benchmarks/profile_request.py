@@ -1,4 +1,4 @@
-"""Where the time of one canned request goes, in-process (no HTTP, no gunicorn).
+"""Where the time of one canned request goes, in-process (no HTTP, no server).
 
     python -m benchmarks.profile_request --store S [--n 200] [--out results/profile-….txt]
 

@@ -241,7 +241,7 @@ def server_memory(server: procs.Server) -> dict[str, object]:
         "tree_pss_mb": mem["pss_mb"],
     }
     if server.name == "cica-kg":
-        # per gunicorn worker: the worker and its query processes
+        # per web worker: the worker and its query processes
         master = [p for p in procs.tree(server.proc.pid)]
         workers, pss, counts = [], [], []
         for child in procs._children(server.proc.pid):

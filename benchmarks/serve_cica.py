@@ -1,4 +1,4 @@
-"""The `cica-kg serve` web app (same gunicorn configuration, same Flask app) on an already
+"""The `cica-kg serve` web app (same uvicorn configuration, same front and Flask app) on an already
 built store, without the CLI's load-and-validate-before-serving step: what a deployment that
 builds in CI and serves the result runs. Cold start of the real CLI is measured too."""
 

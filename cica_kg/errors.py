@@ -76,12 +76,24 @@ class Busy(CicaError):
     midway = True
 
 
+class RequestTimeout(CicaError):
+    """A client did not send its whole request in time (the server's front)."""
+
+    status, title = 408, "Request Timeout"
+
+
 class PayloadTooLarge(CicaError):
     status, title = 413, "Content Too Large"
 
 
 class UnsupportedMediaType(CicaError):
     status, title = 415, "Unsupported Media Type"
+
+
+class TooManyRequests(CicaError):
+    """A client is over its fair share (the server's front); headers say when to retry."""
+
+    status, title = 429, "Too Many Requests"
 
 
 class ResultTooLarge(CicaError):

@@ -101,18 +101,18 @@ def _record_time(record: logging.LogRecord) -> str:
 
 def dict_config(log_format: str) -> dict[str, Any]:
     """A logging.config.dictConfig for the server's processes: the root, the server's own
-    loggers (gunicorn's; uvicorn's) all to stderr, in the format asked for. In json the
+    loggers (uvicorn's) all to stderr, in the format asked for. In json the
     server's plain access logger is silenced: the web app writes the access lines."""
     formatter: dict[str, Any] = (
         {"()": f"{__name__}.JsonFormatter"} if log_format == "json" else {"format": PLAIN_FORMAT}
     )
     handler = {"class": "logging.StreamHandler", "formatter": "main", "stream": "ext://sys.stderr"}
-    server_loggers = ("gunicorn.error", "uvicorn", "uvicorn.error")
+    server_loggers = ("uvicorn", "uvicorn.error")
     loggers: dict[str, Any] = {
         name: {"level": "INFO", "handlers": ["main"], "propagate": False} for name in server_loggers
     }
     if log_format == "json":
-        for name in ("gunicorn.access", "uvicorn.access"):
+        for name in ("uvicorn.access",):
             loggers[name] = {"level": "INFO", "handlers": [], "propagate": False}
     return {
         "version": 1,

@@ -63,9 +63,35 @@ class Settings:
     host: str = _setting("127.0.0.1", help="Address the HTTP server listens on.")
     port: int = _setting(8000, help="Port the HTTP server listens on.")
     workers: int = _setting(
-        2, help="Web worker processes of gunicorn (each runs its own pool of query processes)."
+        2, help="Web worker processes (each runs its own pool of query processes)."
     )
     threads: int = _setting(8, help="Request threads per web worker.")
+    header_timeout: float = _setting(
+        10.0, help="Seconds a client has to send a request's line and headers (HTTP 408 beyond)."
+    )
+    body_timeout: float = _setting(
+        30.0, help="Seconds a client has to send a request's body (HTTP 408 beyond)."
+    )
+    max_connections_per_client: int = _setting(
+        32, help="Connections one client address may hold open per web worker (429 beyond)."
+    )
+    client_queries: int = _setting(
+        4, help="Requests one client may have running at once (HTTP 429 beyond; at most 32)."
+    )
+    client_query_seconds: float = _setting(
+        60.0,
+        help="Seconds of request time one client may use per minute (HTTP 429 with "
+        "Retry-After beyond; 0: no budget).",
+    )
+    trusted_proxies: tuple[str, ...] = _setting(
+        (),
+        help="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the "
+        "client; none by default.",
+    )
+    fair_share_exempt: tuple[str, ...] = _setting(
+        ("127.0.0.1", "::1"),
+        help="Client addresses not held to the per-client limits (this machine's own tools).",
+    )
     query_workers: int = _setting(
         2,
         help="Query processes started per web worker (more start on demand, up to `threads`); "

@@ -219,7 +219,7 @@ def virtuoso() -> Iterator[Virtuoso]:
 
 # -- markers: `make test-fast` runs -m "not slow and not server and not browser" ----------
 
-# What starts a server process (gunicorn, `oxigraph serve`, Virtuoso) when a test or one of
+# What starts a server process (`cica-kg serve`, `oxigraph serve`, Virtuoso) when a test or one of
 # its fixtures calls it; loopback stand-ins (tests/standin.py) are threads, not servers.
 _STARTS_SERVER = ("start_server(", "oxigraph_server(", "running_virtuoso(", "require_virtuoso(")
 # Tests that take over ~5 s without a server on this 2-core machine when it is busy (most

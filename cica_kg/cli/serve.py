@@ -26,7 +26,7 @@ def serve(
     query_timeout: float | None,
 ) -> None:
     """Serve the graph over HTTP (building the store first if it is missing or stale)."""
-    from ..web.server import serve as run_server  # gunicorn: only for this command
+    from ..web.server import serve as run_server  # uvicorn: only for this command
 
     settings = settings.replace(
         host=host, port=port, workers=workers, threads=threads, query_timeout=query_timeout

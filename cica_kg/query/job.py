@@ -24,10 +24,15 @@ class Job:
     union_default_graph: bool = True
     max_rows: int = 10_000
     max_bytes: int = 50_000_000
-    # The base of the graph's IRIs: the `cica:` prefix the engine pre-declares is under it
-    # (set from the settings by policy.prepare; one engine has one base, so it is no part of
-    # the cache key).
+    # The base of the graph's IRIs: the `cica:` prefix the engine pre-declares is under it,
+    # and relative IRIs in the query resolve against it (set from the settings by
+    # policy.prepare; part of the cache key, as it changes the answer).
     base: str = BASE
+    # The SELECT bounded to max_rows + 1 rows (lexer.limited_select), planned with the
+    # policy check so the text is read once: None when not planned (execute plans it),
+    # "" when it cannot be bounded. Derived from the fields above: not in the cache key.
+    bounded_query: str | None = None
+    cut_impossible: bool = False
     # What error messages call the query ("the canned query chairs"); no part of the key.
     label: str = ""
 
@@ -41,6 +46,7 @@ class Job:
                 tuple((k, str(v)) for k, v in self.substitutions),
                 self.union_default_graph,
                 self.max_rows,
+                self.base,
             )
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:24]

@@ -108,6 +108,14 @@ class QueryInfo:
     services: list[ServiceCall] = field(default_factory=list)
     depth: int = 0  # deepest nesting of { ( [ brackets
     unreadable: str = ""  # why the text cannot be read safely, if it cannot
+    # Where a SELECT's top-level LIMIT is or may go (limited_select), None when unknown.
+    limit_site: LimitSite | None = None
+
+
+@dataclass(frozen=True)
+class LimitSite:
+    own: int | None  # the query's own top-level LIMIT
+    number: tuple[int, int]  # where its number is written; else where a LIMIT may go
 
 
 def _unescape(text: str) -> str:
@@ -208,11 +216,15 @@ def tokens(text: str) -> list[Token]:
     return [x for t in raw_tokens(text) for x in _explode(t)]
 
 
-def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInfo:
+def inspect_query(
+    text: str, prefixes: dict[str, str] | None = None, base_iri: str | None = None
+) -> QueryInfo:
     """Read the form, dataset clause, SERVICE calls and nesting of a query or update.
 
     `prefixes` are the prefixes the engine pre-declares, used when a SERVICE target is a
-    prefixed name the query does not declare itself."""
+    prefixed name the query does not declare itself; `base_iri` is the base the engine
+    resolves relative IRIs against until the query's own BASE (the same for both, so a
+    relative SERVICE target is judged as the engine would call it)."""
     raw = raw_tokens(text)
     info = QueryInfo(depth=nesting_depth(raw))
     stray = [t for t in raw if t.kind == "other" and t.value in "\"'\\"]
@@ -225,7 +237,7 @@ def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInf
             "the start of an IRI; put spaces around the operator"
         )
     known = dict(prefixes or {})
-    base, i = _prologue(raw, known)
+    base, i = _prologue(raw, known, base_iri)
     if i < len(raw) and raw[i].kind in ("word", "pname"):
         head = raw[i].value.split(":", 1)[0].upper()
         form = next((k for k in _FORMS if head.startswith(k)), None)
@@ -246,14 +258,18 @@ def inspect_query(text: str, prefixes: dict[str, str] | None = None) -> QueryInf
             info.has_dataset_clause = True
         elif upper == "SERVICE":
             info.services.append(_service_target(body, j + 1, known, base))
+    if not info.unreadable and info.form == "SELECT":
+        info.limit_site = _limit_site(text, body)
     return info
 
 
-def _prologue(raw: list[Token], known: dict[str, str]) -> tuple[str | None, int]:
+def _prologue(
+    raw: list[Token], known: dict[str, str], base: str | None = None
+) -> tuple[str | None, int]:
     """Read BASE and PREFIX declarations (into `known`) as Oxigraph does: a PREFIX takes
     the prefixed name that follows it whole (`PREFIX PREFIX: <…>` declares `PREFIX:`), and
-    `PREFIXp: <…>` declares `p:`. Returns the base and where the query form begins."""
-    base: str | None = None
+    `PREFIXp: <…>` declares `p:`. `base` is the engine's own base, until a BASE. Returns
+    the base and where the query form begins."""
     i = 0
     while i < len(raw):
         t = raw[i]
@@ -399,3 +415,63 @@ def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
     declared = {toks[i + 1].value[:-1] for i in range(len(toks)) if _declares_prefix(toks, i)}
     lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p not in declared]
     return "".join(lines) + text
+
+
+_INTEGER = re.compile(r"\s*([0-9]+)")
+
+
+def limited_select(text: str, limit: int, site: LimitSite | None = None) -> tuple[str, bool] | None:
+    """A SELECT query made to return at most `limit` rows, for serializers that cannot cut
+    a result: (text, cut_impossible). cut_impossible is True when the query's own
+    top-level LIMIT is below `limit` (the text is then unchanged). Otherwise the text has a
+    top-level LIMIT of `limit` (its own larger LIMIT lowered, or one added before a
+    trailing VALUES clause or at the end). None for anything but a SELECT whose clauses
+    this lexer can place with certainty; the caller then cuts the rows itself. `site`:
+    what inspect_query found for this text (else the text is read again)."""
+    if site is None:
+        info = inspect_query(text)
+        if info.limit_site is None:
+            return None
+        site = info.limit_site
+    start, end = site.number
+    if site.own is not None:
+        if site.own < limit:
+            return text, True
+        return text[:start] + str(limit) + text[end:], False
+    if start < len(text):  # before a trailing VALUES clause
+        return text[:start] + f"LIMIT {limit}\n" + text[start:], False
+    return text + f"\nLIMIT {limit}\n", False
+
+
+def _limit_site(text: str, toks: list[Token]) -> LimitSite | None:
+    """The top-level LIMIT of a SELECT (after its WHERE group, outside any brackets)."""
+    depth, where_end = 0, -1
+    for i, t in enumerate(toks):
+        if t.kind == "other" and t.value in "{([":
+            depth += 1
+        elif t.kind == "other" and t.value in "})]":
+            depth -= 1
+            if depth == 0 and t.value == "}":
+                where_end = i
+                break
+    if where_end < 0:
+        return None
+    own_limit: Token | None = None
+    values_at = -1
+    depth = 0
+    for t in toks[where_end + 1 :]:
+        if t.kind == "other" and t.value in "{([":
+            depth += 1
+        elif t.kind == "other" and t.value in "})]":
+            depth -= 1
+        elif depth == 0 and t.kind == "word" and t.value.upper() == "LIMIT":
+            own_limit = t
+        elif depth == 0 and t.kind == "word" and t.value.upper() == "VALUES" and values_at < 0:
+            values_at = t.start
+    if own_limit is not None:
+        number = _INTEGER.match(text, own_limit.end)
+        if number is None:
+            return None
+        return LimitSite(int(number.group(1)), (number.start(1), number.end(1)))
+    at = values_at if values_at >= 0 else len(text)
+    return LimitSite(None, (at, at))

@@ -176,17 +176,14 @@ class QueryPool:
 
     def _next_idle(self, wait: float) -> _Process:
         try:
-            return self._idle.get_nowait()
+            proc = self._idle.get_nowait()
         except queue.Empty:
-            pass
-        # Grow by at most two processes at a time: a start costs ~0.3 s of CPU, and a burst
-        # of starts would take the CPU from the queries waiting for them.
-        with self._lock:
-            grow = self._count < self.max_size and self._booting < 2
-            if grow:
-                self._count += 1
-        if grow:
-            self._spawn()
+            proc = None
+        if proc is not None:
+            if self._idle.empty():  # the last idle one: start a spare before it is needed
+                self._grow()
+            return proc
+        self._grow()
         try:
             return self._idle.get(timeout=wait)
         except queue.Empty:
@@ -194,16 +191,28 @@ class QueryPool:
                 "all query processes are busy; try again shortly", headers={"Retry-After": "5"}
             ) from None
 
+    def _grow(self) -> None:
+        """One more process, up to max_size. At most two start at a time: a start costs
+        ~0.3 s of CPU, and a burst of starts would take the CPU from the queries waiting for
+        them. Starting one while the last idle process is taken (not only once a query
+        waits) keeps a query from waiting for a start while slow queries hold the others."""
+        with self._lock:
+            grow = self._count < self.max_size and self._booting < 2
+            if grow:
+                self._count += 1
+        if grow:
+            self._spawn()
+
     def _retire(self, proc: _Process, reason: str) -> None:
-        """Kill a process (in the background) and start its replacement; `reason` is what
-        the metrics count it under (time_limit, died, priority)."""
+        """Kill a process (in the background) and start its replacement at once, one for
+        one (a pool that shrank to `size` after each killed runaway query would make the
+        next query wait for a start); `reason` is what the metrics count it under
+        (time_limit, died, priority)."""
 
         def replace() -> None:
             proc.kill()
             metrics.query_process_gone(killed=reason)
-            with self._lock:
-                self._count -= 1
-            self.start()
+            self._spawn()  # the count is unchanged: the new process takes the old one's place
 
         threading.Thread(target=replace, daemon=True).start()
 

@@ -12,7 +12,7 @@ from .. import errors
 from ..namespaces import iris
 from ..settings import Settings
 from .job import Job
-from .lexer import QueryInfo, inspect_query, redirect_services
+from .lexer import QueryInfo, inspect_query, limited_select, redirect_services
 
 MAX_NESTING = 200  # deeper nesting overflows the query parser's stack (seen at ~3,000)
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
@@ -63,7 +63,15 @@ def prepare(settings: Settings, job: Job, info: QueryInfo) -> Job:
         job = dataclasses.replace(job, union_default_graph=False)
     if info.services and settings.wikidata_endpoint != WIKIDATA_SPARQL:
         query = redirect_services(job.query, info, {WIKIDATA_SPARQL: settings.wikidata_endpoint})
-        job = dataclasses.replace(job, query=query)
+        job = dataclasses.replace(job, query=query, bounded_query="")
+    if job.bounded_query is None:
+        plan = (
+            None
+            if info.limit_site is None
+            else limited_select(job.query, job.max_rows + 1, info.limit_site)
+        )
+        bounded, cut_impossible = plan or ("", False)
+        job = dataclasses.replace(job, bounded_query=bounded, cut_impossible=cut_impossible)
     return job
 
 
@@ -71,4 +79,4 @@ def prepare(settings: Settings, job: Job, info: QueryInfo) -> Job:
 def _inspect(query: str, base: str) -> QueryInfo:
     """inspect_query, remembered for repeated texts (the canned queries, pages' queries);
     the QueryInfo returned is shared, and nothing changes it after inspect_query returns."""
-    return inspect_query(query, iris(base).prefixes)
+    return inspect_query(query, iris(base).prefixes, base)

@@ -1,65 +1,57 @@
-"""`cica-kg serve`: the web app behind gunicorn (threaded workers), never Flask's
-development server."""
+"""`cica-kg serve`: uvicorn (httptools, uvloop) with the guarded protocol (guard.py) and
+the ASGI front (front.py) before the Flask app, never Flask's development server.
+
+uvicorn's process supervisor runs `workers` worker processes (also for one worker, so a
+worker that dies is always replaced), pings them and restarts any that died or hangs; on
+SIGTERM or SIGINT it asks each worker to stop, and a worker stops accepting, lets its
+requests in flight finish (for up to query_timeout + 5 s) and exits. The per-client table
+of fair share (fairshare.py) lives in /dev/shm while the server runs."""
 
 from __future__ import annotations
 
-import faulthandler
-import signal
-from typing import Any
+import os
+import uuid
 
-from gunicorn.app.base import BaseApplication
+import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from .. import logs, metrics
 from ..settings import Settings
-
-ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-
-
-class _Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        super().__init__()
-
-    def load_config(self) -> None:
-        s = self.settings
-        options: dict[str, Any] = {
-            "bind": f"{s.host}:{s.port}",
-            "workers": s.workers,
-            "threads": s.threads,
-            "worker_class": "gthread",
-            # The worker heartbeat must outlive the longest query; queries have their own limit.
-            "timeout": int(max(s.query_timeout, s.service_timeout)) + 30,
-            "graceful_timeout": int(s.query_timeout) + 5,
-            "keepalive": 5,
-            # json: the web app writes the access lines (observe.py), with more in them
-            "accesslog": "-" if s.log_format == "plain" else None,
-            "errorlog": "-",
-            "access_log_format": ACCESS_LOG_FORMAT,
-            "post_worker_init": _warm_up,
-            "limit_request_line": 16384,
-            "control_socket_disable": True,  # one fixed socket path would clash between servers
-            "child_exit": lambda server, worker: metrics.process_ended(worker.pid),
-        }
-        if s.log_format == "json":
-            options["logconfig_dict"] = logs.dict_config("json")
-        for key, value in options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from .app import create_app
-
-        return create_app(self.settings)
+from . import fairshare
+from .front import ENV, handoff
+from .guard import GuardedProtocol
 
 
-def _warm_up(worker: Any) -> None:
-    """Start the worker's query processes before the first request arrives. SIGUSR2 makes
-    a worker print every thread's stack to the error log (for diagnosing a stuck worker)."""
-    faulthandler.register(signal.SIGUSR2, all_threads=True)
-    app = worker.wsgi
-    app.config["CICA_ENGINE"].pool.start()
+def config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        "cica_kg.web.front:worker_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=max(1, settings.workers),
+        http=GuardedProtocol,
+        loop="uvloop",
+        lifespan="on",
+        access_log=False,  # the front logs each request with its client, size and time
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=int(settings.query_timeout) + 5,
+        timeout_worker_healthcheck=10,  # a thread answers the ping; 10 s spares a busy worker
+        backlog=4096,
+        server_header=False,
+        log_config=None,
+    )
 
 
 def serve(settings: Settings) -> None:
     logs.configure(settings.log_format)
     metrics.prepare_multiprocess_dir()  # before the workers start: they inherit it
-    _Server(settings).run()
+    fairshare.sweep_stale()
+    table = fairshare.table_path(f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    fairshare.create_table(table)
+    os.environ[ENV] = handoff(settings, table)
+    try:
+        cfg = config(settings)
+        sock = cfg.bind_socket()
+        Multiprocess(cfg, sockets=[sock]).run()
+    finally:
+        table.unlink(missing_ok=True)

@@ -243,8 +243,8 @@ def test_json_access_and_event_logs(served: Server) -> None:
     stopped = [r for r in access if r["limit_hit"] == "query_timeout"]
     assert all(r["status"] == 503 for r in stopped)
     events = [r for r in records if r["log"] == "event"]
-    booted = [r for r in events if r["message"].startswith("Booting worker")]
-    assert len(booted) == 2 and all(r["logger"] == "gunicorn.error" for r in booted)
+    booted = [r for r in events if r["message"].startswith("Started server process")]
+    assert len(booted) == 2 and all(r["logger"] == "uvicorn.error" for r in booted)
     assert all(r["level"] == "INFO" for r in booted)
 
 
