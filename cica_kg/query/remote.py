@@ -20,7 +20,7 @@ from ..sparql_http import SPARQL_JSON, SparqlHttp
 from ..store import BuildInfo
 from . import columns, results
 from .dialects import Dialect, ask_value, detect
-from .execute import format_named, take
+from .execute import RESULTS_FORMATS, format_named, take
 from .job import Answer, Job
 from .lexer import inspect_query, substitute, with_prefixes
 
@@ -145,6 +145,15 @@ class RemoteEngine:
             truncated = len(rows) > job.max_rows
             rows = rows[: job.max_rows]
             body = results.write_solutions(variables, rows, fmt)
+            if not truncated and fmt.name != "json":
+                # A whole answer in pyoxigraph's own serializer, as the embedded store writes
+                # it (execute._whole_select: e.g. TSV's short forms of booleans and numbers).
+                solutions = ox.parse_query_results(
+                    results.write_solutions(variables, rows, format_named("json")),
+                    format=ox.QueryResultsFormat.JSON,
+                )
+                assert isinstance(solutions, ox.QuerySolutions)
+                body = solutions.serialize(format=RESULTS_FORMATS[fmt.name]) or b""
             return Answer(body, fmt.content_type, "SELECT", len(rows), truncated)
         response = self.post(text, "application/n-triples", timeout, what, **params)
         triples = take(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES), job.max_rows)
