@@ -30,6 +30,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from .. import errors, logs, metrics
 from ..formats import parse_accept
@@ -163,11 +164,13 @@ class Front:
         metrics.request(route, status, seconds, KINDS.get(blueprint, "other"))
         if self.settings.log_format == "json":
             limit = {429: "fair_share", 408: "body_timeout", 413: "max_request_bytes"}
+            asked = parse_qs(scope["query_string"].decode("latin-1")).get("query")
             logs.access(
                 {
                     "client": client, "method": scope["method"], "path": path,
                     "status": status, "duration": round(seconds, 6), "bytes": sent,
-                    "query_hash": None, "cache_hit": hit if hit else None,
+                    "query_hash": logs.query_hash(asked[0]) if asked else None,
+                    "cache_hit": hit if hit else None,
                     "limit_hit": limit.get(status),
                 }
             )  # fmt: skip

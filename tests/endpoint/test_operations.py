@@ -144,8 +144,16 @@ def test_every_worker_counts_and_the_counts_match_the_traffic(served: Server) ->
     assert delta(before, after, "cica_kg_refused_total", reason="read_only") == 1
     assert delta(before, after, "cica_kg_queries_stopped_total") == 1
     assert delta(before, after, "cica_kg_query_processes_killed_total", reason="time_limit") == 1
-    assert delta(before, after, "cica_kg_query_processes_started_total") == 1  # its successor
-    assert value(after, "cica_kg_query_processes_alive") == 4
+    # Its successor, and perhaps a spare (the pool starts one when its last idle process is
+    # taken): whatever started, the live gauge adds up with what started and what went.
+    started_since = delta(before, after, "cica_kg_query_processes_started_total")
+    gone = sum(
+        after[key] - before.get(key, 0.0)
+        for key in after
+        if key[0] == "cica_kg_query_processes_killed_total"
+    )
+    assert started_since >= 1 and gone == 1
+    assert value(after, "cica_kg_query_processes_alive") == 4 + started_since - gone
 
 
 def test_cache_hits_and_misses_are_counted(served: Server) -> None:
@@ -248,19 +256,33 @@ def test_json_access_and_event_logs(served: Server) -> None:
     assert all(r["level"] == "INFO" for r in booted)
 
 
+def _spawned_children(pid: int | str) -> list[str]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [c for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+
+
+def query_processes(server_pid: int) -> list[str]:
+    """The query processes of the server's live workers (grandchildren, spawned)."""
+    return [q for w in _spawned_children(server_pid) for q in _spawned_children(w)]
+
+
 def test_a_dead_workers_figures(served: Server) -> None:
     """A worker killed outright: its counts stay in the totals, its live gauges (query
     processes alive, busy) go, and its successor's come."""
     before = wait_for(served, "cica_kg_query_processes_alive", 4)
     pid = served.process.pid
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    workers = [c for c in children if "cica_kg" in Path(f"/proc/{c}/cmdline").read_text()]
+    # uvicorn's workers are spawned (multiprocessing); its resource tracker is not a worker
+    workers = [c for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
     assert len(workers) == 2
     os.kill(int(workers[0]), signal.SIGKILL)
     started = value(before, "cica_kg_query_processes_started_total")
     after = wait_for(served, "cica_kg_query_processes_started_total", started + 2)
-    assert value(after, "cica_kg_query_processes_started_total") == started + 2
-    assert value(after, "cica_kg_query_processes_alive") == 4
+    assert value(after, "cica_kg_query_processes_started_total") >= started + 2
+    # The live gauge counts exactly the query processes of the workers alive now (the
+    # killed worker's are gone from it; a pool may have started a spare meanwhile).
+    live = scrape(served)
+    assert value(live, "cica_kg_query_processes_alive") == len(query_processes(pid))
     assert value(after, "cica_kg_query_processes_busy") == 0
     requests_total = "cica_kg_http_requests_total"
     for (name, labels), count in before.items():
