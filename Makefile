@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint browser clean
+.PHONY: run test test-fast lint browser virtuoso clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,20 @@ browser:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: browser tests will be skipped"; fi; }
 
+# Debian's Virtuoso 7 for the engine conformance tests (tests/virtuoso.py starts a throwaway
+# server) and for `cica-kg load-virtuoso`.
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin >/dev/null; \
+	  else echo "virtuoso-t is not installed and cannot be installed here: Virtuoso tests will be skipped"; fi; }
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cica_kg
 
-test: $(BIN)/.installed browser lint
+test: $(BIN)/.installed browser virtuoso lint
 	$(BIN)/pytest
 
 # Unit tests and the tests that need no server, no browser and no long run (well under a minute).

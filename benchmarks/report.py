@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TARGETS = ["cica-kg/queries", "cica-kg/sparql", "oxigraph", "rdflib"]
+TARGETS = [
+    "cica-kg/queries",
+    "cica-kg/sparql",
+    "oxigraph",
+    "rdflib",
+    "virtuoso",
+    "cica-kg-virtuoso/queries",
+]
 
 
 def f(x: object, nd: int = 1) -> str:
@@ -40,6 +47,8 @@ def endpoint_table(res: dict) -> list[str]:  # type: ignore[type-arg]
         ratios += ["/queries ÷ oxigraph", "/sparql ÷ oxigraph"]
     if "rdflib" in present:
         ratios += ["/queries ÷ rdflib", "/sparql ÷ rdflib"]
+    if "virtuoso" in present:
+        ratios += ["/queries ÷ virtuoso", "/queries on virtuoso ÷ virtuoso"]
     lines = [head + " | " + " | ".join(ratios) + " |"]
     lines.append("|" + "---|" * (2 + len(present) + len(ratios)))
     mixes = sorted({k[0] for k in cells}, key=["canned", "heavy", "repeated"].index)
@@ -67,6 +76,11 @@ def endpoint_table(res: dict) -> list[str]:  # type: ignore[type-arg]
                 row += [
                     ratio(rps.get("cica-kg/queries"), rps.get("rdflib")),
                     ratio(rps.get("cica-kg/sparql"), rps.get("rdflib")),
+                ]
+            if "virtuoso" in present:
+                row += [
+                    ratio(rps.get("cica-kg/queries"), rps.get("virtuoso")),
+                    ratio(rps.get("cica-kg-virtuoso/queries"), rps.get("virtuoso")),
                 ]
             lines.append("| " + " | ".join(row) + " |")
     return lines

@@ -13,6 +13,7 @@ per-request profile close each size. Results: <out>/<size>.json (and summary.jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -32,7 +33,7 @@ import pyoxigraph as ox
 
 from cica_kg.progress import Progress
 
-from . import procs
+from . import procs, virtuoso_peer
 from .generate import generate, parse_size, size_label
 from .load import run_cell, run_cell_wrk, wrk_available
 from .workload import ACCEPT, Workload, http_target
@@ -40,7 +41,14 @@ from .workload import ACCEPT, Workload, http_target
 REPO = procs.REPO
 ONTOLOGY = REPO / "ontology"
 PY = sys.executable
-TARGETS_ALL = ["cica-kg/queries", "cica-kg/sparql", "oxigraph", "rdflib"]
+TARGETS_ALL = [
+    "cica-kg/queries",
+    "cica-kg/sparql",
+    "oxigraph",
+    "rdflib",
+    "virtuoso",
+    "cica-kg-virtuoso/queries",
+]
 
 
 def machine() -> dict[str, object]:
@@ -213,7 +221,7 @@ def cross_check(
         key = req.label + (("?" + urllib.parse.urlencode(req.params)) if req.params else "")
         row = {}
         for t in targets:
-            if t == "cica-kg/queries" and req.canned is None:
+            if t.endswith("/queries") and req.canned is None:
                 continue
             if t == "rdflib" and req.label in heavy_labels and not heavy_on_rdflib:
                 continue
@@ -259,6 +267,7 @@ def bench_endpoint(
     expect = str(len(states))
     out: dict[str, object] = {"cells": []}
     servers: dict[str, procs.Server] = {}
+    stack = contextlib.ExitStack()
     try:
         if "cica-kg" in peers:
             log("  starting cica-kg")
@@ -279,6 +288,20 @@ def bench_endpoint(
                 log("  starting rdflib-endpoint (loading the files)")
                 files = sorted(ONTOLOGY.glob("*.ttl")) + sorted(data.glob("*.ttl"))
                 servers["rdflib"] = procs.start_rdflib(files, logs, expect=expect)
+        if "virtuoso" in peers:
+            if not virtuoso_peer.available():
+                out["virtuoso"] = "skipped: virtuoso-t not installed (make virtuoso)"
+            else:
+                log("  starting Virtuoso 7 (bulk load of the store's quads)")
+                servers["virtuoso"], out["virtuoso"] = virtuoso_peer.start(
+                    (store / "current" / "oxigraph").resolve(), stack, expect
+                )
+                log(f"    {out['virtuoso']}")
+                log("  starting cica-kg --engine Virtuoso")
+                servers["cica-kg-virtuoso"] = procs.start_cica(
+                    store, data, ONTOLOGY, logs, workers=a.workers, threads=a.threads,
+                    expect=expect, env={"CICA_KG_ENGINE": servers["virtuoso"].base + "/sparql"},
+                )  # fmt: skip
         out["ready_seconds"] = {k: round(s.ready_seconds, 2) for k, s in servers.items()}
         targets = [t for t in TARGETS_ALL if t.split("/")[0] in servers]
         wl = Workload(REPO / "queries", cica_states, seed=a.seed)
@@ -293,7 +316,7 @@ def bench_endpoint(
         for mix in mixes:
             for clients in clients_levels:
                 mix_targets = [
-                    t for t in targets if not (mix == "heavy" and t == "cica-kg/queries")
+                    t for t in targets if not (mix == "heavy" and t.endswith("/queries"))
                 ]
                 if mix == "heavy" and not heavy_on_rdflib:
                     mix_targets = [t for t in mix_targets if t != "rdflib"]
@@ -365,6 +388,7 @@ def bench_endpoint(
     finally:
         for s in servers.values():
             s.stop()
+        stack.close()
     out["triples_in_store"] = n_triples
     return out
 

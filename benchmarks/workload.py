@@ -7,6 +7,8 @@ into HTTP:
     cica-kg/sparql   GET /sparql?query=<text>             (parameters substituted in text)
     oxigraph         GET /query?query=<text>              (oxigraph serve-read-only)
     rdflib           GET /sparql?query=<text>             (rdflib-endpoint)
+    virtuoso         GET /sparql?query=<text>             (Virtuoso 7, raw)
+    cica-kg-virtuoso/queries  the canned route of `cica-kg serve --engine <Virtuoso>`
 
 Parameters are written into the text with cica_kg.query.lexer.substitute (what the library
 does for remote engines); prefixes the library pre-declares are prepended when a query does
@@ -183,7 +185,7 @@ class Workload:
 
 def http_target(target: str, query_path: str, req: Request) -> tuple[str, dict[str, str]]:
     """(path with query string, headers) for one request on one target."""
-    if target == "cica-kg/queries":
+    if target.endswith("/queries"):  # cica-kg/queries, cica-kg-virtuoso/queries
         if req.canned is None:
             raise ValueError("not a canned request")
         qs = urllib.parse.urlencode(req.params)

@@ -244,6 +244,7 @@ def job(engine: Engine, query: CannedQuery, raw: dict[str, str], format_name: st
         substitutions=tuple(sorted(bound.items())),
         max_rows=engine.settings.max_result_rows,
         max_bytes=engine.settings.max_result_bytes,
+        label=f"the canned query {query.name}",
     )
 
 

@@ -127,6 +127,20 @@ class RemoteTimeout(RemoteError):
     status, title = 504, "Gateway Timeout"
 
 
+class PartialAnswer(UpstreamError):
+    """A remote engine sent part of an answer as if it were whole (HTTP 200 past its row
+    cap or time limit, e.g. Virtuoso's X-SPARQL-MaxRows, X-SQL-State: S1TAT): refused."""
+
+    midway = True
+
+
+class EngineCannotAnswer(CicaError):
+    """A query the remote engine would answer differently from the embedded store (a form
+    or feature it evaluates its own way): refused, naming the engine and the query."""
+
+    status, title = 501, "Not Implemented"
+
+
 class Unavailable(CicaError):
     status, title = 503, "Service Unavailable"
 

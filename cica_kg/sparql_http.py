@@ -109,17 +109,19 @@ class SparqlHttp:
         *,
         timeout: float | None = None,
         stream: bool = False,
+        fields: dict[str, Any] | None = None,
         **params: Any,
     ) -> requests.Response:
         """The endpoint's 200 answer to `query` (SPARQL 1.1 Protocol, POST of a form);
-        `params` are more form fields (default-graph-uri…). `timeout` bounds the wait for the
+        `params` are more form fields (default-graph-uri…), as is `fields` (for names that
+        are arguments here, such as Virtuoso's `timeout`). `timeout` bounds the wait for the
         answer to start and every pause within it: a long answer that keeps coming is not cut."""
         import requests
 
         send: Callable[[], requests.Response] = functools.partial(
             self.session.post,
             self.url,
-            data={"query": query, **params},
+            data={"query": query, **params, **(fields or {})},
             headers={"Accept": accept, "User-Agent": user_agent()},
             timeout=self.timeout if timeout is None else timeout,
             stream=stream,

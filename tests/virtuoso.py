@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -152,19 +153,23 @@ class Virtuoso:
 
 
 @contextlib.contextmanager
-def running(keep: bool = False) -> Iterator[Virtuoso]:
+def running(keep: bool = False, ini: dict[str, str] | None = None) -> Iterator[Virtuoso]:
     """A Virtuoso with an empty database; stopped and removed on exit (`keep`: the
-    directory stays, for a look at virtuoso.log)."""
+    directory stays, for a look at virtuoso.log). `ini`: settings that replace
+    those above (e.g. {"ResultSetMaxRows": "10"} caps answers)."""
     found = binaries()
     if found is None:
         raise VirtuosoError("virtuoso-t and isql-vt are not installed")
     directory = Path(tempfile.mkdtemp(prefix="virtuoso-"))
     sql_port, http_port = _free_port(), _free_port()
-    ini = directory / "virtuoso.ini"
-    ini.write_text(INI.format(dir=directory, sql_port=sql_port, http_port=http_port))
+    config = directory / "virtuoso.ini"
+    text = INI.format(dir=directory, sql_port=sql_port, http_port=http_port)
+    for key, value in (ini or {}).items():
+        text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+    config.write_text(text)
     started = time.monotonic()
     process = subprocess.Popen(
-        [found[0], "+foreground", "+configfile", str(ini)],
+        [found[0], "+foreground", "+configfile", str(config)],
         cwd=directory,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,13 +1,13 @@
 """The `cica-kg` command: a thin shell over the library. Each command parses its options,
 calls one library function and prints the outcome; failures are printed by one wrapper
 (common.reports_errors). One module per group of commands: build (validate, build, stats),
-serve, query (queries, query), export, wikidata."""
+serve, query (queries, query), export, virtuoso (load-virtuoso), wikidata."""
 
 from __future__ import annotations
 
 import click
 
-from . import build, export, query, serve, wikidata
+from . import build, export, query, serve, virtuoso, wikidata
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +24,7 @@ for _command in (
     query.list_queries,
     query.query_command,
     export.export,
+    virtuoso.load_virtuoso,
     wikidata.wikidata,
 ):
     cli.add_command(_command)

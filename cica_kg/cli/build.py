@@ -6,10 +6,9 @@ from __future__ import annotations
 import click
 
 from .. import build as building
+from .. import stats as counting
 from ..progress import Progress
 from ..settings import Settings
-from ..store import open_current
-from ..store import stats as store_stats
 from .common import progress_option, reports_errors, store_options
 
 
@@ -41,10 +40,10 @@ def build(settings: Settings, force: bool, progress: Progress) -> None:
 @reports_errors()
 @store_options
 def stats(settings: Settings) -> None:
-    """Triples per named graph and instances per class in the published store."""
-    published = open_current(settings.store)
-    result = store_stats(published.store)
-    click.echo(f"build {published.info.build_id} ({published.info.built_at})")
+    """Triples per named graph and instances per class in the published store (or the
+    remote engine)."""
+    info, result = counting.stats(settings)
+    click.echo(f"build {info.build_id} ({info.built_at})")
     click.echo(f"{result.triples} triples in {len(result.graphs)} named graphs\n")
     for graph, count in result.graphs.items():
         click.echo(f"{count:>8}  {graph}")

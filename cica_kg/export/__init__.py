@@ -151,9 +151,9 @@ def _export(
 ) -> ExportResult:
     source: Source
     if engine:
-        source = EngineSource(engine, timeout)
-        build_id, built_at = None, None
         base_iri = base_iri or BASE
+        source = EngineSource(engine, timeout, base_iri)
+        build_id, built_at = None, None
     else:
         if isinstance(store_root_or_published, Published):
             published = store_root_or_published

@@ -36,10 +36,11 @@ def write_panel(source: Source, path: Path) -> DumpFile:
         substitutions=tuple(sorted(canned.bind(query, {}).items())),
         max_rows=PANEL_MAX_ROWS,
         max_bytes=PANEL_MAX_BYTES,
+        label=f"the canned query {PANEL_QUERY}",
     )
     try:
         if isinstance(source, EngineSource):
-            engine = RemoteEngine(source.url)
+            engine = RemoteEngine(source.url, source.base)
             try:
                 answer = engine.run("", job, source.timeout)
             finally:

@@ -15,6 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import ExportError, RemoteError
+from ..namespaces import BASE, iris
 from ..sparql_files import query_text
 from ..sparql_http import SparqlHttp
 
@@ -69,12 +70,14 @@ class StoreSource:
 
 
 class EngineSource:
-    """A remote SPARQL 1.1 endpoint (parent side)."""
+    """A remote SPARQL 1.1 endpoint (parent side): the project's graphs (those under the
+    graph namespace of `base`) when it has any, so that an engine's own graphs (Virtuoso's
+    virtrdf and others) stay out of the dumps; else its named graphs, or its default graph."""
 
     remote = True
 
-    def __init__(self, url: str, timeout: float):
-        self.url, self.timeout = url, timeout
+    def __init__(self, url: str, timeout: float, base: str = BASE):
+        self.url, self.timeout, self.base = url, timeout, base
         self.spec = {"kind": "remote", "url": url, "timeout": timeout}
         self.name = url
         self.notes: list[str] = []
@@ -89,6 +92,10 @@ class EngineSource:
             for row in self._select(_query("remote-graphs.rq"))
             if row.get("g", {}).get("type") == "uri"
         )
+        prefix = "<" + iris(self.base).graph
+        ours = [(key, n) for key, n in named if key.startswith(prefix)]
+        if ours:
+            return [Graph(key, n) for key, n in ours]
         if named:
             return [Graph(key, n) for key, n in named]
         # No named graph (an engine loaded with plain triples): its default graph is the data.

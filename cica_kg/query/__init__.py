@@ -43,7 +43,7 @@ class Engine:
         self.settings = settings
         if pool is None:
             pool = (
-                RemoteEngine(settings.engine)
+                RemoteEngine(settings.engine, settings.base_iri)
                 if settings.engine
                 else QueryPool(settings.query_workers, settings.threads)
             )

@@ -33,6 +33,8 @@ class Job:
     # "" when it cannot be bounded. Derived from the fields above: not in the cache key.
     bounded_query: str | None = None
     cut_impossible: bool = False
+    # What error messages call the query ("the canned query chairs"); no part of the key.
+    label: str = ""
 
     def cache_key(self) -> str:
         raw = repr(

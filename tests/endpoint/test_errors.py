@@ -48,6 +48,8 @@ VOCABULARY = {
     "UpstreamError": (502, "Bad Gateway", 1, False),
     "RemoteError": (502, "Bad Gateway", 1, True),
     "RemoteTimeout": (504, "Gateway Timeout", 1, True),
+    "PartialAnswer": (502, "Bad Gateway", 1, True),
+    "EngineCannotAnswer": (501, "Not Implemented", 1, False),
     "Unavailable": (503, "Service Unavailable", 1, False),
     "QueryTimeout": (503, "Service Unavailable", 1, False),
     "NoBuildError": (503, "Service Unavailable", 1, False),

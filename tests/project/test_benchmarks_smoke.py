@@ -1,5 +1,6 @@
 """Keeps the benchmark harness working: runs it at the smallest size for ~2 s per cell
-against cica-kg and oxigraph (rdflib-endpoint too when its separate venv exists), and checks
+against cica-kg and oxigraph (rdflib-endpoint too when its separate venv exists, Virtuoso 7
+raw and under `cica-kg serve --engine` when it is installed), and checks
 that it produced its results file with the expected rows and that the generated data built
 and validated. It asserts no timing: benchmarks are not tests."""
 
@@ -8,12 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks import procs
+from benchmarks import procs, virtuoso_peer
 from benchmarks.run import main
 
 
 def test_harness_smallest_size(tmp_path: Path) -> None:
     peers = "cica-kg,oxigraph" + (",rdflib" if procs.peers_available() else "")
+    if virtuoso_peer.available():
+        peers += ",virtuoso"
     out = tmp_path / "results"
     status = main(
         [
@@ -63,8 +66,11 @@ def test_harness_smallest_size(tmp_path: Path) -> None:
     assert endpoint["cross_check"]["mismatches"] == []
     cells = {(c["mix"], c["clients"], c["target"]): c for c in endpoint["cells"]}
     targets = ["cica-kg/queries", "cica-kg/sparql", "oxigraph"]
+    if virtuoso_peer.available():
+        targets += ["virtuoso", "cica-kg-virtuoso/queries"]
+        assert endpoint["virtuoso"]["bulk_load_s"] > 0
     expected = {(m, 4, t) for m in ("canned", "repeated") for t in targets}
-    expected |= {("heavy", 4, t) for t in targets if t != "cica-kg/queries"}
+    expected |= {("heavy", 4, t) for t in targets if not t.endswith("/queries")}
     assert expected <= set(cells)
     for key in expected:
         assert cells[key]["requests"] > 0, key

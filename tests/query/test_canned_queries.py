@@ -290,7 +290,23 @@ def rdflib_params(query: canned.CannedQuery, params: dict[str, str]) -> dict[str
 PORTABILITY_PARAMS = {"date": "2015-06-01", "state": "KAZ", "first": "2010", "last": "2014"}
 
 
-@pytest.mark.parametrize("name", sorted(set(CATALOGUE) - FEDERATED))
+# rdflib joins a subquery inside OPTIONAL with the outer solution's bindings pushed into it
+# and keeps rows that do not agree with them: state-year's "later uncertain role" (a MAX
+# subquery in OPTIONAL, the form Virtuoso 7 and Oxigraph evaluate alike; the FILTER NOT
+# EXISTS form before it Virtuoso evaluated wrongly) comes out wrong there. The supported
+# engines are checked against the embedded store in tests/test_engine_matrix.py.
+RDFLIB_WRONG = {"state-year"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="rdflib's OPTIONAL subquery"))
+        if n in RDFLIB_WRONG
+        else n
+        for n in sorted(set(CATALOGUE) - FEDERATED)
+    ],
+)
 def test_same_answer_on_rdflib(engine: Engine, rdflib_dataset: rdflib.Dataset, name: str) -> None:
     query = CATALOGUE[name]
     params = {p.name: PORTABILITY_PARAMS[p.name] for p in query.params}
