@@ -29,6 +29,10 @@ from cica_kg.web.app import create_app
 from cica_kg.wikidata import ours
 
 CATALOGUE = canned.load_catalogue(resources.queries_dir())
+# The engines are chosen by parameter (request.getfixturevalue), which the automatic
+# marking in conftest.py cannot see: every test here talks to a server process.
+pytestmark = pytest.mark.server
+
 ENGINES = ["oxigraph", "virtuoso"]
 FORMATS = ["csv", "json", "tsv", "xml"]
 NS = iris()
