@@ -164,11 +164,13 @@ def build(settings: Settings, force: bool = False, progress: Progress = SILENT) 
         return BuildResult(BuildInfo.read(final), changed=True)
 
 
-def build_or_keep(settings: Settings) -> tuple[BuildResult | None, CicaError | OSError | None]:
+def build_or_keep(
+    settings: Settings, progress: Progress = SILENT
+) -> tuple[BuildResult | None, CicaError | OSError | None]:
     """For `serve`: build (if the inputs changed); when that fails but an earlier build is
     published, keep that one: (None, the failure). Raises when there is nothing to serve."""
     try:
-        return build(settings), None
+        return build(settings, progress=progress), None
     except (CicaError, OSError) as exc:
         if current_build(settings.store) is None:
             raise

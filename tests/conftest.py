@@ -118,8 +118,9 @@ def start_server(settings: Settings, env: dict[str, str] | None = None, **flags)
         "--port",
         str(port),
     ]
-    for key, value in flags.items():
-        args += ["--" + key.replace("_", "-"), str(value)]
+    for key, value in flags.items():  # True: a flag with no value (--quiet)
+        flag = "--" + key.replace("_", "-")
+        args += [flag] if value is True else [flag, str(value)]
     full_env = {**os.environ, **(env or {})}
     # The log goes to a file: a pipe nobody reads fills up and blocks the server's logging.
     log = Path(tempfile.mkstemp(prefix="cica-kg-server-", suffix=".log")[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import build as building
+from ..progress import Progress
 from ..settings import Settings
 from .common import reports_errors, store_options
 
@@ -17,6 +18,7 @@ from .common import reports_errors, store_options
 @click.option("--workers", type=int, help="Web worker processes [env CICA_KG_WORKERS].")
 @click.option("--threads", type=int, help="Threads per worker [env CICA_KG_THREADS].")
 @click.option("--query-timeout", type=float, help="Query time limit, seconds.")
+@click.option("--quiet", is_flag=True, help="No progress of the build on stderr.")
 def serve(
     settings: Settings,
     host: str | None,
@@ -24,6 +26,7 @@ def serve(
     workers: int | None,
     threads: int | None,
     query_timeout: float | None,
+    quiet: bool,
 ) -> None:
     """Serve the graph over HTTP (building the store first if it is missing or stale)."""
     from ..web.server import serve as run_server  # uvicorn: only for this command
@@ -34,7 +37,8 @@ def serve(
     if settings.engine:
         click.echo(f"queries go to the remote engine {settings.engine}", err=True)
     else:
-        result, problem = building.build_or_keep(settings)
+        with Progress(quiet=quiet) as progress:  # the build's stages, before serving
+            result, problem = building.build_or_keep(settings, progress=progress)
         if problem is not None:
             warning = f"inputs do not build ({problem}); serving the last good build"
             click.echo(f"warning: {warning}", err=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import start_server, stop_server
 from standin import Recorded, Reply, StandIn
 from wdqs import Wdqs, load_docs
 
@@ -418,3 +419,24 @@ def test_generator_quiet(tmp_path: Path) -> None:
     loud = subprocess.run([*args, str(tmp_path / "b")], cwd=ROOT, capture_output=True, text=True)
     assert loud.returncode == 0 and loud.stderr.startswith("generate: ")
     assert json.loads(quiet.stdout)["triples"] == json.loads(loud.stdout)["triples"]
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_serve_shows_the_build_before_serving(data_copy: Settings, quiet: bool) -> None:
+    """`cica-kg serve` on a store with no build builds first: the build's stages on stderr
+    (one line each, not a terminal), then the serving line; with --quiet only the latter."""
+    server = start_server(data_copy, **({"quiet": True} if quiet else {}))
+    try:
+        log = server.log.read_text(errors="replace")
+    finally:
+        stop_server(server)
+    info = current_build(data_copy.store)
+    assert info is not None
+    serving = log.index("serving http://")
+    stages = [line.split(": ", 1)[0] for line in log[:serving].splitlines()]
+    built = f"built {info.build_id} ({info.triples} triples)"
+    if quiet:
+        assert stages == [built]
+    else:
+        assert stages[0] == "read inputs" and stages[-2:] == ["publish", built]
+        assert sorted(stages[1:-2]) == ["load", "validate", "write store"]
