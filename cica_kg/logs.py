@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -92,6 +93,24 @@ class JsonFormatter(logging.Formatter):
             if record.exc_info:
                 out["exception"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
+
+
+class LogLines(io.TextIOBase):
+    """A text stream whose every line becomes an INFO record of `logger`: what a command
+    writes on stderr (the build's progress) joins the JSON log as event lines."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger, self.pending = logger, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self.logger.info(line)
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False  # one record per finished stage, never a line redrawn in place
 
 
 def _record_time(record: logging.LogRecord) -> str:

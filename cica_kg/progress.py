@@ -24,10 +24,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TextIO
+from typing import Protocol
 
 CLEAR = "\x1b[K"  # erase to the end of the line (a shorter redraw leaves no tail)
 BYTES = "bytes"  # the unit written as kB, MB, GB
+
+
+class Stream(Protocol):
+    """Where progress is written: a text file (stderr), or a log's lines (logs.LogLines)."""
+
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
+    def isatty(self) -> bool: ...
 
 
 @dataclass
@@ -172,7 +180,7 @@ class Progress:
 
     def __init__(
         self,
-        stream: TextIO | None = None,
+        stream: Stream | None = None,
         *,
         quiet: bool = False,
         tty: bool | None = None,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from .. import build as building
+from .. import logs
 from ..progress import Progress
 from ..settings import Settings
 from .common import reports_errors, store_options
@@ -34,15 +37,28 @@ def serve(
     settings = settings.replace(
         host=host, port=port, workers=workers, threads=threads, query_timeout=query_timeout
     )
+    # With a JSON log, the command's own lines (and the build's progress) are JSON events too.
+    json_log = settings.log_format == "json"
+    if json_log:
+        logs.configure("json")
+    log = logging.getLogger("cica_kg.serve")
+
+    def say(message: str, level: int = logging.INFO) -> None:
+        if json_log:
+            log.log(level, message)
+        else:
+            prefix = "warning: " if level == logging.WARNING else ""
+            click.echo(prefix + message, err=True)
+
     if settings.engine:
-        click.echo(f"queries go to the remote engine {settings.engine}", err=True)
+        say(f"queries go to the remote engine {settings.engine}")
     else:
-        with Progress(quiet=quiet) as progress:  # the build's stages, before serving
+        stream = logs.LogLines(logging.getLogger("cica_kg.build")) if json_log else None
+        with Progress(stream, quiet=quiet) as progress:  # the build's stages, before serving
             result, problem = building.build_or_keep(settings, progress=progress)
         if problem is not None:
-            warning = f"inputs do not build ({problem}); serving the last good build"
-            click.echo(f"warning: {warning}", err=True)
+            say(f"inputs do not build ({problem}); serving the last good build", logging.WARNING)
         elif result is not None and result.changed:
-            click.echo(f"built {result.info.build_id} ({result.info.triples} triples)", err=True)
-    click.echo(f"serving http://{settings.host}:{settings.port}/sparql", err=True)
+            say(f"built {result.info.build_id} ({result.info.triples} triples)")
+    say(f"serving http://{settings.host}:{settings.port}/sparql")
     run_server(settings)

@@ -217,7 +217,7 @@ def test_busy_locks_name_the_operation(tmp_path: Path, built_settings: Settings)
     runner, store, out = CliRunner(), tmp_path / "store", tmp_path / "out"
     with held(store, ".build.lock"):
         build = runner.invoke(cli, ["build", "--store", str(store), "--quiet"])
-        serve = runner.invoke(cli, ["serve", "--store", str(store)])
+        serve = runner.invoke(cli, ["serve", "--store", str(store), "--quiet"])
     busy = f"another build is running on {store}"
     assert (build.exit_code, build.stderr) == (
         1, f"error: build failed, the published store is unchanged: {busy}\n")  # fmt: skip

@@ -230,9 +230,10 @@ def test_json_access_and_event_logs(served: Server) -> None:
     assert [a.status_code for a in answers] == [200, 200] and refused.status_code == 400
     time.sleep(0.5)  # the lines are written when each answer has been sent
     lines = served.log.read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{")]
-    # Everything but the command's own stderr lines ("serving http://…") is JSON.
-    assert len(records) == len([line for line in lines if not line.startswith("serving ")])
+    records = [json.loads(line) for line in lines]  # every line: the command's own too
+    own = {r["message"].split(":")[0]: r["logger"] for r in records if r["log"] == "event"}
+    assert own["read inputs"] == "cica_kg.build"  # the build's progress
+    assert own["serving http"] == "cica_kg.serve"
     access = [r for r in records if r["log"] == "access"]
     fields = ["time", "log", "client", "method", "path", "status", "duration", "bytes",
               "query_hash", "cache_hit", "limit_hit"]  # fmt: skip
