@@ -248,7 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         (a.out / f"{label}.json").write_text(json.dumps(result, indent=1) + "\n")
         summary["sizes"][label] = f"{label}.json"  # type: ignore[index]
         log(f"wrote {a.out / (label + '.json')}")
-    (a.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    # The sizes measured earlier into the same directory stay listed (each file names its
+    # own command and date); this run's command and date head the summary.
+    earlier = a.out / "summary.json"
+    if earlier.exists():
+        sizes = json.loads(earlier.read_text()).get("sizes", {})
+        summary["sizes"] = {**sizes, **summary["sizes"]}  # type: ignore[dict-item]
+    earlier.write_text(json.dumps(summary, indent=1) + "\n")
     return status
 
 
