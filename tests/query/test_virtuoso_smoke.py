@@ -61,6 +61,17 @@ def test_loads_nquads_into_their_graphs_and_answers_select(
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     assert select(virtuoso, count, **{"default-graph-uri": [G1, G2]})[0]["n"]["value"] == "4"
     assert int(select(virtuoso, count)[0]["n"]["value"]) > 4
+    # Why the remote engine lists the project's graphs although Virtuoso plans such a list
+    # badly (docs/canned-queries.md): its pragmas that exclude the other graphs instead give
+    # the right default graph, but then GRAPH <g> finds nothing (Virtuoso 7.2.5).
+    graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    others = sorted({r["g"]["value"] for r in select(virtuoso, graphs)} - {G1, G2})
+    assert others  # virtrdf and the like
+    pragmas = "".join(f"DEFINE input:default-graph-exclude <{g}>\n" for g in others)
+    assert select(virtuoso, pragmas + count)[0]["n"]["value"] == "4"
+    in_g1 = f"SELECT ?s WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}"
+    assert len(select(virtuoso, in_g1)) == 2
+    assert select(virtuoso, pragmas + in_g1) == []
     assert set(virtuoso.timings) >= {"start", "load"}
 
 
