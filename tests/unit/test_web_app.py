@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
+from cica_kg.query import TRUNCATED_HEADER
 from cica_kg.web import create_app
+from cica_kg.web.observe import limit_hit
 
 MEMBERS = """
 PREFIX cica: <https://w3id.org/cica-kg/ontology#>
@@ -121,3 +123,10 @@ def test_dumps_before_any_export(app: Flask, tmp_path: Path) -> None:
     body = client.get("/dumps/index.json").get_json()
     assert body["files"] == [] and body["message"] == "no dumps exported yet; run cica-kg export"
     assert client.get("/dumps/cica-kg.nq", headers=JSON).status_code == 404
+
+
+def test_the_limit_that_shaped_an_answer_is_named(app: Flask) -> None:
+    with app.test_request_context("/sparql"):
+        cut = Response(b"", headers={TRUNCATED_HEADER.lower(): "true"})
+        assert limit_hit(cut) == "max_result_rows"
+        assert limit_hit(Response(b"", headers={"ETag": '"x"'})) is None
