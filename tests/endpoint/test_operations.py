@@ -81,11 +81,12 @@ def scrape(server: Server, via: requests.Session | None = None) -> Samples:
 
 
 def wait_for(server: Server, name: str, wanted: float) -> Samples:
-    """The metrics once `name` reads `wanted` (query processes start in the background)."""
+    """The metrics once `name` reads at least `wanted` (query processes start in the
+    background)."""
     deadline = time.monotonic() + 30
     while True:
         found = scrape(server)
-        if value(found, name) == wanted or time.monotonic() > deadline:
+        if value(found, name) >= wanted or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
 
@@ -112,9 +113,12 @@ def test_health_and_readiness_answer_with_the_build(served: Server) -> None:
 
 
 def test_every_worker_counts_and_the_counts_match_the_traffic(served: Server) -> None:
-    # Each of the two workers starts two query processes: 4 only if both are summed.
+    # Each of the two workers starts two query processes: 4 only if both are summed. A
+    # worker asked for a query while its second process still boots starts a spare (the
+    # pool grows when its last idle process is taken), so 5 happens too (seen in CI).
     before = wait_for(served, "cica_kg_query_processes_alive", 4)
-    assert value(before, "cica_kg_query_processes_alive") == 4
+    alive = value(before, "cica_kg_query_processes_alive")
+    assert alive in (4, 5)
     assert value(before, "cica_kg_query_processes_busy") == 0
     assert value(before, "cica_kg_ready") == 1
     traffic = {
@@ -153,7 +157,7 @@ def test_every_worker_counts_and_the_counts_match_the_traffic(served: Server) ->
         if key[0] == "cica_kg_query_processes_killed_total"
     )
     assert started_since >= 1 and gone == 1
-    assert value(after, "cica_kg_query_processes_alive") == 4 + started_since - gone
+    assert value(after, "cica_kg_query_processes_alive") == alive + started_since - gone
 
 
 def test_cache_hits_and_misses_are_counted(served: Server) -> None:
