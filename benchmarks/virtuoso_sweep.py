@@ -16,12 +16,14 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
-import pyoxigraph as ox
 import requests
 
 from cica_kg.namespaces import PREFIXES, iris
+from cica_kg.query import Job, RemoteEngine
 from cica_kg.query.lexer import substitute, with_prefixes
+from cica_kg.settings import Settings
 
 from . import virtuoso_peer
 from .harness import REPO, store_triples_states
@@ -29,18 +31,12 @@ from .harness import REPO, store_triples_states
 SLOW = 0.5
 
 
-def sweep(url: str, text: str, codes: list[str], graphs: list[str] | None) -> dict[str, object]:
+def sweep(url: str, text: str, codes: list[str], dataset: dict[str, Any]) -> dict[str, object]:
     session = requests.Session()
 
     def one(code: str) -> float:
         state = f"<{iris().id}state/{code}>"
-        data: dict[str, object] = {
-            "query": with_prefixes(substitute(text, {"state": state}), PREFIXES)
-        }
-        if graphs is not None:
-            data.update(
-                {"default-graph-uri": graphs, "named-graph-uri": graphs, "timeout": "10000"}
-            )
+        data = {"query": with_prefixes(substitute(text, {"state": state}), PREFIXES), **dataset}
         started = time.perf_counter()
         r = session.post(
             url, data=data, headers={"Accept": "application/sparql-results+json"}, timeout=120
@@ -69,18 +65,21 @@ def main() -> None:
     queries = a.query or [REPO / "queries" / "state-profile.rq"]
     _, codes = store_triples_states(a.store)
     oxigraph = (a.store / "current" / "oxigraph").resolve()
-    graph_ns = iris().graph
-    graphs = sorted(
-        g.value for g in ox.Store.read_only(str(oxigraph)).named_graphs()
-        if isinstance(g, ox.NamedNode) and g.value.startswith(graph_ns)
-    )  # fmt: skip
     out: dict[str, object] = {}
     with contextlib.ExitStack() as stack:
         peer, timings = virtuoso_peer.start(oxigraph, stack, None)
         out["virtuoso"] = timings
+        # The dataset and time limit exactly as the remote engine sends them.
+        remote = RemoteEngine(peer.base + "/sparql")
+        remote.build_info(60)
+        timeout_ms = int(Settings.from_env({}).query_timeout * 1000)
+        with_dataset = {
+            **remote.dataset(Job(query="", format_name="json")),
+            remote.dialect.timeout_param: str(timeout_ms),
+        }
         for path in queries:
             text = path.read_text(encoding="utf-8")
-            for mode, dataset in (("dataset", graphs), ("no dataset", None)):
+            for mode, dataset in (("dataset", with_dataset), ("no dataset", {})):
                 result = sweep(peer.base + "/sparql", text, codes, dataset)
                 out[f"{path.name} {mode}"] = result
                 print(path.name, mode, json.dumps(result), flush=True)
